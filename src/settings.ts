@@ -1,0 +1,122 @@
+import { type Result, ok, err } from "./result.ts";
+
+/** Everything the runner reads from its environment, parsed once. */
+export interface Settings {
+  stateDir: string;
+  rootDir: string | null;
+  timestamps: boolean;
+  logInfo: boolean;
+  debug: boolean;
+  quiet: boolean;
+  /** Seconds to wait for a task's stdout/stderr to close after it exits. */
+  streamTimeoutSeconds: number;
+  saveRemoteCache: boolean;
+  uploadLogs: boolean;
+  commitStatus: boolean;
+  fallbackBranches: string[];
+  mainBranch: string | null;
+  primeCacheMode: boolean;
+  githubTokenRefreshThresholdSeconds: number;
+  /** Set when this invocation runs inside a build (it is then not top level). */
+  nested: NestedContext | null;
+}
+
+/** What a nested invocation inherits from the build it belongs to. */
+export interface NestedContext {
+  buildId: string;
+  /** Top-level output descriptors, or null where the variable is missing (then fds 1 and 2 are used). */
+  stdoutFd: number | null;
+  stderrFd: number | null;
+  /** The parent task's request pipe, used to tell the parent about this subtask; null if absent. */
+  parentRequestFd: number | null;
+}
+
+type Env = Record<string, string | undefined>;
+
+// Values a boolean switch accepts. The reference implementation only knew "1"; the others are
+// accepted because scripts write them, and anything else is an error rather than a silent "off".
+const TRUE = new Set(["1", "true", "yes", "on"]);
+const FALSE = new Set(["", "0", "false", "no", "off"]);
+
+function flag(env: Env, name: string): Result<boolean> {
+  const raw = env[name];
+  if (raw === undefined) return ok(false);
+  const v = raw.trim().toLowerCase();
+  if (TRUE.has(v)) return ok(true);
+  if (FALSE.has(v)) return ok(false);
+  return err(`${name} must be 1 (on) or 0 (off), got ${JSON.stringify(raw)}`);
+}
+
+function seconds(env: Env, name: string, fallback: number, integer: boolean): Result<number> {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return ok(fallback);
+  const pattern = integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  if (!pattern.test(raw.trim())) {
+    const kind = integer ? "a whole number of seconds" : "a number of seconds";
+    return err(`${name} must be ${kind} (like ${fallback}), got ${JSON.stringify(raw)}`);
+  }
+  return ok(Number(raw.trim()));
+}
+
+function descriptor(env: Env, name: string): Result<number | null> {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return ok(null);
+  if (!/^\d+$/.test(raw)) return err(`${name} must be a file descriptor number, got ${JSON.stringify(raw)}`);
+  return ok(Number(raw));
+}
+
+function nonEmpty(env: Env, name: string): string | null {
+  const v = env[name];
+  return v === undefined || v === "" ? null : v;
+}
+
+/** Parses the environment; the first malformed value is the error. */
+export function readSettings(env: Env): Result<Settings> {
+  const flags = {
+    timestampsOff: flag(env, "TASKRUNNER_DISABLE_TIMESTAMPS"),
+    logInfo: flag(env, "TASKRUNNER_LOG_INFO"),
+    debug: flag(env, "TASKRUNNER_DEBUG"),
+    quiet: flag(env, "TASKRUNNER_QUIET"),
+    saveRemoteCache: flag(env, "TASKRUNNER_SAVE_REMOTE_CACHE"),
+    uploadLogs: flag(env, "TASKRUNNER_UPLOAD_LOGS"),
+    commitStatus: flag(env, "TASKRUNNER_ENABLE_COMMIT_STATUS"),
+    primeCacheMode: flag(env, "TASKRUNNER_PRIME_CACHE_MODE"),
+  };
+  for (const r of Object.values(flags)) if (!r.ok) return r;
+  const get = (r: Result<boolean>) => (r.ok ? r.value : false);
+
+  const timeout = seconds(env, "TASKRUNNER_OUTPUT_STREAM_TIMEOUT", 5, false);
+  if (!timeout.ok) return timeout;
+  const threshold = seconds(env, "TASKRUNNER_GITHUB_TOKEN_REFRESH_THRESHOLD_SECONDS", 300, true);
+  if (!threshold.ok) return threshold;
+
+  let nested: NestedContext | null = null;
+  const buildId = nonEmpty(env, "_taskrunner_build_id");
+  if (buildId !== null) {
+    const out = descriptor(env, "_taskrunner_toplevel_stdout");
+    if (!out.ok) return out;
+    const errFd = descriptor(env, "_taskrunner_toplevel_stderr");
+    if (!errFd.ok) return errFd;
+    const req = descriptor(env, "_taskrunner_request_pipe");
+    if (!req.ok) return req;
+    nested = { buildId, stdoutFd: out.value, stderrFd: errFd.value, parentRequestFd: req.value };
+  }
+
+  return ok({
+    stateDir: nonEmpty(env, "TASKRUNNER_STATE_DIRECTORY") ?? "/tmp/taskrunner",
+    rootDir: nonEmpty(env, "TASKRUNNER_ROOT_DIRECTORY"),
+    timestamps: !get(flags.timestampsOff),
+    logInfo: get(flags.logInfo),
+    debug: get(flags.debug),
+    quiet: get(flags.quiet),
+    streamTimeoutSeconds: timeout.value,
+    saveRemoteCache: get(flags.saveRemoteCache),
+    uploadLogs: get(flags.uploadLogs),
+    commitStatus: get(flags.commitStatus),
+    fallbackBranches: (env.TASKRUNNER_FALLBACK_BRANCHES ?? "").split(/\s+/).filter((b) => b !== ""),
+    mainBranch: nonEmpty(env, "TASKRUNNER_MAIN_BRANCH"),
+    primeCacheMode: get(flags.primeCacheMode),
+    githubTokenRefreshThresholdSeconds: threshold.value,
+    nested,
+  });
+}

@@ -1,0 +1,36 @@
+import { mkdirSync, openSync, closeSync, constants } from "node:fs";
+import { dirname } from "node:path";
+import { LOCK_EX, tryFlock } from "../sys/libc.ts";
+
+/** A held lock: the kernel releases it when the descriptor closes or the process dies. */
+export interface Lock {
+  release(): void;
+}
+
+/**
+ * Takes an exclusive flock(2) on `path`, waiting as long as another process holds it. A blocking
+ * flock would hold back JS signal handlers until it returns (BUN-NOTES.md), so Ctrl-C would not
+ * work while waiting: poll with LOCK_NB instead, backing off up to 50 ms.
+ * `onWait` is called once if the lock is busy.
+ */
+export async function acquireLock(path: string, onWait: () => void): Promise<Lock> {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_CLOEXEC, 0o666);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_CLOEXEC, 0o666);
+  }
+  let delay = 1;
+  let told = false;
+  while (!tryFlock(fd, LOCK_EX)) {
+    if (!told) {
+      told = true;
+      onWait();
+    }
+    await Bun.sleep(delay);
+    delay = Math.min(delay * 2, 50);
+  }
+  return { release: () => closeSync(fd) };
+}

@@ -1,0 +1,22 @@
+import { readFileSync, writeFileSync, renameSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** The exit code recorded for a task earlier in this build, or null (SPEC §2). */
+export function readResult(path: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+  const code = Number(text.trim());
+  return Number.isInteger(code) ? code : null;
+}
+
+/** Records a finished task's exit code for later invocations of the same name in this build. */
+export function writeResult(path: string, code: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${code}\n`);
+  renameSync(tmp, path);
+}
