@@ -16,11 +16,11 @@ export interface Lock {
 export async function acquireLock(path: string, onWait: () => void): Promise<Lock> {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_CLOEXEC, 0o666);
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o666);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     mkdirSync(dirname(path), { recursive: true });
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_CLOEXEC, 0o666);
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o666);
   }
   let delay = 1;
   let told = false;

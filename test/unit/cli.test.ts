@@ -1,7 +1,7 @@
 import { test, expect } from "bun:test";
-import { parseCli } from "../../src/cli.ts";
+import { parseCli, type Invocation } from "../../src/cli.ts";
 
-const cases: [string[], unknown][] = [
+const cases: [string[], Invocation][] = [
   [["bash", "-c", "x"], { kind: "run", name: null, force: false, command: ["bash", "-c", "x"] }],
   [["-n", "t", "bash", "-e", "-c", "x"], { kind: "run", name: "t", force: false, command: ["bash", "-e", "-c", "x"] }],
   [["--name", "t", "-f", "make"], { kind: "run", name: "t", force: true, command: ["make"] }],

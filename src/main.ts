@@ -1,0 +1,80 @@
+import { fstatSync, writeSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+import { parseCli, usage } from "./cli.ts";
+import { readSettings, type Settings } from "./settings.ts";
+import { checkTaskName, newBuildId, taskPaths } from "./state/paths.ts";
+import { runTask } from "./task/run.ts";
+import { Cancellation } from "./task/cancel.ts";
+
+// argv -> settings -> run -> exit code. The only module that turns results into an exit code.
+
+function fail(message: string): never {
+  writeSync(2, `taskrunner: ${message}\n`);
+  process.exit(1);
+}
+
+/** A descriptor number inherited from the build, if it is really open here. */
+function openFd(fd: number | null): number | null {
+  if (fd === null) return null;
+  try {
+    fstatSync(fd);
+    return fd;
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<number> {
+  const cancel = new Cancellation((code) => process.exit(code));
+  cancel.install();
+
+  const cli = parseCli(process.argv.slice(2));
+  if (!cli.ok) fail(cli.error);
+  const invocation = cli.value;
+  if (invocation.kind === "help") {
+    writeSync(1, usage(pkg.version));
+    return 0;
+  }
+  if (invocation.kind === "version") {
+    writeSync(1, `taskrunner ${pkg.version}\n`);
+    return 0;
+  }
+
+  const settingsResult = readSettings(process.env);
+  if (!settingsResult.ok) fail(settingsResult.error);
+  const settings: Settings = settingsResult.value;
+
+  const name = checkTaskName(invocation.name ?? basename(invocation.command[0]!));
+  if (!name.ok) fail(name.error);
+
+  const cwd = process.cwd();
+  const stateDir = resolve(cwd, settings.stateDir);
+  const nested = settings.nested;
+  const buildId = nested?.buildId ?? newBuildId(new Date(), process.pid);
+  // A nested invocation writes straight to the build's top-level descriptors (SPEC §2); if they
+  // are not open here (the variables were copied into an unrelated shell), its own are used.
+  const toplevelStdout = openFd(nested?.stdoutFd ?? null) ?? 1;
+  const toplevelStderr = openFd(nested?.stderrFd ?? null) ?? 2;
+
+  return runTask(
+    {
+      name: name.value,
+      force: invocation.force,
+      command: invocation.command,
+      paths: taskPaths(stateDir, buildId, name.value),
+      buildId,
+      topLevel: nested === null,
+      cwd,
+      stateDir,
+      env: process.env,
+      toplevelStdout,
+      toplevelStderr,
+      parentRequestFd: openFd(nested?.parentRequestFd ?? null),
+      settings,
+    },
+    cancel,
+  );
+}
+
+process.exit(await main());

@@ -1,0 +1,54 @@
+/** The stream word of an emitted line: a task's own stream, or a runner message level. */
+export type StreamWord = "stdout" | "stderr" | "info" | "warn" | "error" | "debug";
+
+const encoder = new TextEncoder();
+
+/** `HH:MM:SS ` in local time, the prefix of every line unless timestamps are off. */
+export function clock(date: Date): string {
+  const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())} `;
+}
+
+/** Joins a text prefix, the line's bytes and a newline into one buffer, for a single write. */
+export function joinLine(prefix: string, line: Uint8Array): Uint8Array {
+  const head = encoder.encode(prefix);
+  const out = new Uint8Array(head.length + line.length + 1);
+  out.set(head, 0);
+  out.set(line, head.length);
+  out[out.length - 1] = 10;
+  return out;
+}
+
+/** Prefix of a line on the top-level streams: `[name] stream | `. */
+export function terminalPrefix(timestamp: string, name: string, stream: StreamWord): string {
+  return `${timestamp}[${name}] ${stream} | `;
+}
+
+/** Prefix of a line in the task's log file (no task name): `stream | `. */
+export function logPrefix(timestamp: string, stream: StreamWord): string {
+  return `${timestamp}${stream} | `;
+}
+
+/** Which top-level stream a line goes to: the task's stdout to stdout, everything else to stderr. */
+export function targetStream(stream: StreamWord): "stdout" | "stderr" {
+  return stream === "stdout" ? "stdout" : "stderr";
+}
+
+/** Whether a line is shown on the top-level streams (it is always logged). */
+export function isShown(stream: StreamWord, show: { info: boolean; debug: boolean }): boolean {
+  switch (stream) {
+    case "info":
+      return show.info;
+    case "debug":
+      return show.debug;
+    case "stdout":
+    case "stderr":
+    case "warn":
+    case "error":
+      return true;
+    default: {
+      const never: never = stream;
+      return never;
+    }
+  }
+}

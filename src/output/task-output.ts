@@ -1,0 +1,113 @@
+import { openSync, writeSync, closeSync, mkdirSync, constants } from "node:fs";
+import { dirname } from "node:path";
+import { type StreamWord, clock, joinLine, terminalPrefix, logPrefix, targetStream, isShown } from "./format.ts";
+
+/** How a task's lines are rendered and where they go. */
+export interface OutputConfig {
+  name: string;
+  timestamps: boolean;
+  showInfo: boolean;
+  showDebug: boolean;
+  quiet: boolean;
+  /** The build's top-level descriptors (SPEC §2). */
+  stdoutFd: number;
+  stderrFd: number;
+  logPath: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The output layer of one task: every line goes, annotated, to the top-level streams (held
+ * back in quiet mode) and to the task's log file. The only module that writes task output.
+ */
+export class TaskOutput {
+  private logFd: number | null = null;
+  private held: Uint8Array[] = [];
+  private lastSecond = -1;
+  private stamp = "";
+
+  constructor(private readonly config: OutputConfig) {}
+
+  /** Emits one line of the task's output or a runner message (bytes, without the newline). */
+  line(stream: StreamWord, bytes: Uint8Array): void {
+    const ts = this.timestamp();
+    this.writeLog(joinLine(logPrefix(ts, stream), bytes));
+    if (!isShown(stream, { info: this.config.showInfo, debug: this.config.showDebug })) return;
+    const out = joinLine(terminalPrefix(ts, this.config.name, stream), bytes);
+    if (this.config.quiet) this.held.push(out);
+    else writeAll(targetStream(stream) === "stdout" ? this.config.stdoutFd : this.config.stderrFd, out);
+  }
+
+  /** Emits a runner message at a level. */
+  message(level: "info" | "warn" | "error" | "debug", text: string): void {
+    this.line(level, encoder.encode(text));
+  }
+
+  /** Ends the task's output: quiet mode writes what it held (to stderr) only if the task failed. */
+  finish(success: boolean): void {
+    if (this.config.quiet && !success) for (const out of this.held) writeAll(this.config.stderrFd, out);
+    this.held = [];
+    if (this.logFd !== null) {
+      closeSync(this.logFd);
+      this.logFd = null;
+    }
+  }
+
+  private timestamp(): string {
+    if (!this.config.timestamps) return "";
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.stamp = clock(new Date(now));
+    }
+    return this.stamp;
+  }
+
+  private writeLog(bytes: Uint8Array): void {
+    if (this.logFd === null) this.logFd = openLog(this.config.logPath);
+    writeAll(this.logFd, bytes);
+  }
+}
+
+function openLog(path: string): number {
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+  try {
+    return openSync(path, flags, 0o666);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    mkdirSync(dirname(path), { recursive: true });
+    return openSync(path, flags, 0o666);
+  }
+}
+
+/**
+ * Writes a whole line. One write(2) for the common case, so lines of parallel tasks never
+ * interleave; a reader that went away (EPIPE, e.g. `| head`) must not stop the build.
+ */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EPIPE" || code === "EBADF") return;
+    if (code === "EAGAIN") return writeAllBlocking(fd, bytes, offset);
+    throw e;
+  }
+}
+
+// A non-blocking top-level descriptor (shared with another program that set O_NONBLOCK) can
+// answer EAGAIN; wait for room rather than drop the line.
+function writeAllBlocking(fd: number, bytes: Uint8Array, offset: number): void {
+  const deadline = Date.now() + 60_000;
+  while (offset < bytes.length && Date.now() < deadline) {
+    try {
+      offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return;
+      Bun.sleepSync(1);
+    }
+  }
+}

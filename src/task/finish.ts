@@ -1,0 +1,49 @@
+import { hashInputs, changedPaths } from "../inputs/hash.ts";
+import { writeSavedState } from "../state/hash-file.ts";
+import type { TaskOutput } from "../output/task-output.ts";
+import type { Decision } from "./decide.ts";
+import { runPostUnpack } from "./post-unpack.ts";
+
+/** What finishing a successful task needs. */
+export interface FinishContext {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  hashPath: string;
+  tmpDir: string;
+  /** Re-hash the file inputs (the task ran and may have changed them). */
+  recheck: boolean;
+  out: TaskOutput;
+  say(level: "info" | "warn" | "error" | "debug", text: string): void;
+}
+
+/**
+ * After a success with a hash to save: check the inputs did not change under the task, run the
+ * post-unpack commands, then save the hash. Returns the task's final exit code.
+ *
+ * The commands run BEFORE the hash is saved (the spec lists them after): if one fails, the
+ * task must not be skipped next time, so no hash may be on disk.
+ */
+export async function finishSuccess(decision: Decision, ctx: FinishContext): Promise<number> {
+  const pending = decision.pending;
+  if (pending === null) return 0;
+  if (ctx.recheck && pending.pathspecs.length > 0) {
+    const again = await hashInputs({ cwd: ctx.cwd, pathspecs: pending.pathspecs, raw: pending.raw, env: ctx.env, tmpDir: ctx.tmpDir });
+    const unchanged = again.ok && again.value.hash === pending.state.hash;
+    if (!unchanged) {
+      const paths = again.ok ? changedPaths(pending.listing, again.value.listing) : [];
+      const which = paths.length > 0 ? paths.join(", ") : "(the inputs could not be hashed again)";
+      ctx.say("warn", `Inputs changed while the task was running, not saving its hash (it will run again next time): ${which}`);
+      return 0;
+    }
+  }
+  for (const command of decision.options?.postUnpack ?? []) {
+    ctx.say("debug", `running post-unpack command: ${command}`);
+    const code = await runPostUnpack(command, ctx.cwd, ctx.env, (line) => ctx.out.line("stderr", line));
+    if (code !== 0) {
+      ctx.say("error", `post-unpack command failed with exit code ${code}: ${command}`);
+      return 1;
+    }
+  }
+  writeSavedState(ctx.hashPath, pending.state);
+  return 0;
+}

@@ -1,0 +1,20 @@
+import { writeSync } from "node:fs";
+import { encodeRequest } from "../protocol/messages.ts";
+
+/** How a finished task is described to its parent: Haskell's `ExitCode` rendering (SPEC §5). */
+export function exitStatusText(code: number): string {
+  return code === 0 ? "ExitSuccess" : `ExitFailure ${code}`;
+}
+
+/**
+ * Sends a `debug` request to the parent task's request pipe, so the parent's log shows its
+ * subtasks. Best effort: a parent that is gone or a descriptor that is not a pipe is ignored.
+ */
+export function tellParent(fd: number | null, text: string): void {
+  if (fd === null) return;
+  try {
+    writeSync(fd, encodeRequest(["debug", text]));
+  } catch {
+    // EPIPE/EBADF: nobody to tell.
+  }
+}

@@ -1,0 +1,194 @@
+import { tmpdir, constants } from "node:os";
+import { TaskOutput } from "../output/task-output.ts";
+import { serveRequests } from "../protocol/server.ts";
+import { REPLY_ERROR, invalidRequestMessage, unknownCommandMessage, type Request } from "../protocol/messages.ts";
+import { SNAPSHOT_FUNCTION, SNAPSHOT_FUNCTION_ENV } from "../protocol/snapshot-function.ts";
+import { acquireLock } from "../state/lock.ts";
+import { readResult, writeResult } from "../state/results.ts";
+import type { TaskPaths } from "../state/paths.ts";
+import { spawnTask, CHILD_FD, type SpawnedTask } from "./spawn.ts";
+import { readLines, within } from "./streams.ts";
+import { decide, type Decision } from "./decide.ts";
+import { finishSuccess } from "./finish.ts";
+import { tellParent, exitStatusText } from "./parent.ts";
+import type { Cancellation } from "./cancel.ts";
+
+/** Everything one invocation needs to run its task. */
+export interface TaskInvocation {
+  name: string;
+  force: boolean;
+  command: string[];
+  paths: TaskPaths;
+  buildId: string;
+  topLevel: boolean;
+  cwd: string;
+  stateDir: string;
+  /** The environment the runner was started with. */
+  env: Record<string, string | undefined>;
+  toplevelStdout: number;
+  toplevelStderr: number;
+  parentRequestFd: number | null;
+  settings: { timestamps: boolean; logInfo: boolean; debug: boolean; quiet: boolean; streamTimeoutSeconds: number; primeCacheMode: boolean };
+}
+
+const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapshot once, with all inputs and outputs";
+
+/** Runs one task: lock -> dedupe -> spawn -> serve snapshot -> stream -> finish. Returns the exit code. */
+export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promise<number> {
+  const out = new TaskOutput({
+    name: inv.name,
+    timestamps: inv.settings.timestamps,
+    showInfo: inv.settings.logInfo,
+    showDebug: inv.settings.debug,
+    quiet: inv.settings.quiet,
+    stdoutFd: inv.toplevelStdout,
+    stderrFd: inv.toplevelStderr,
+    logPath: inv.paths.log,
+  });
+  const say = (level: "info" | "warn" | "error" | "debug", text: string) => out.message(level, text);
+  tellParent(inv.parentRequestFd, `Starting subtask ${inv.name}`);
+
+  const lock = await acquireLock(inv.paths.lock, () => say("debug", `waiting for the lock ${inv.paths.lock}`));
+  // Checked under the lock, so a duplicate that waited sees the first one's result (SPEC §4).
+  const recorded = inv.topLevel ? null : readResult(inv.paths.result);
+  if (recorded !== null) {
+    tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(recorded)}`);
+    lock.release();
+    return recorded;
+  }
+
+  const code = await runLocked(inv, out, say, cancel);
+  writeResult(inv.paths.result, code);
+  tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(code)}`);
+  out.finish(code === 0);
+  lock.release();
+  return code;
+}
+
+async function runLocked(
+  inv: TaskInvocation,
+  out: TaskOutput,
+  say: (level: "info" | "warn" | "error" | "debug", text: string) => void,
+  cancel: Cancellation,
+): Promise<number> {
+  let decision: Decision | null = null;
+  let task: SpawnedTask;
+  try {
+    task = spawnTask({ command: inv.command, env: childEnv(inv), toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
+  } catch (e) {
+    say("error", `could not start ${JSON.stringify(inv.command[0])}: ${startError(e)}`);
+    return 127;
+  }
+  cancel.attach(task.proc.pid);
+
+  const handle = async (request: Request): Promise<string | null> => {
+    switch (request.kind) {
+      case "debug":
+        out.line("debug", Buffer.concat(joinWords(request.words)));
+        return null;
+      case "invalid":
+        say("error", invalidRequestMessage(request));
+        say("error", request.reason);
+        return REPLY_ERROR;
+      case "unknown":
+        say("error", unknownCommandMessage(request));
+        return REPLY_ERROR;
+      case "snapshot": {
+        if (decision !== null) {
+          say("error", SNAPSHOT_TWICE);
+          return REPLY_ERROR;
+        }
+        decision = await decide(request.args, {
+          force: inv.force,
+          primeCacheMode: inv.settings.primeCacheMode,
+          hashPath: inv.paths.hash,
+          cwd: inv.cwd,
+          env: inv.env,
+          tmpDir: tmpdir(),
+          say,
+        });
+        return decision.reply;
+      }
+      default: {
+        const never: never = request;
+        return never;
+      }
+    }
+  };
+  const server = serveRequests(task.request, task.response, handle);
+  const stdout = readLines(task.stdout, (line) => out.line("stdout", line));
+  const stderr = readLines(task.stderr, (line) => out.line("stderr", line));
+
+  const exitCode = await task.proc.exited;
+  const signal = task.proc.signalCode;
+  let code = signal === null ? exitCode : 128 + (typeof signal === "number" ? signal : signalNumber(signal));
+  cancel.detach();
+
+  const timeoutMs = inv.settings.streamTimeoutSeconds * 1000;
+  const [outClosed, errClosed] = await Promise.all([within(stdout.done, timeoutMs), within(stderr.done, timeoutMs)]);
+  for (const [closed, reader, word] of [[outClosed, stdout, "stdout"], [errClosed, stderr, "stderr"]] as const) {
+    if (closed) continue;
+    reader.abandon();
+    say("warn", `taskrunner: Task did not close ${word} ${inv.settings.streamTimeoutSeconds} seconds after exiting.`);
+    say("warn", "Perhaps the file descriptor was leaked to a background process?");
+    say("warn", "Build will continue despite this error, but some output may be lost.");
+  }
+  // Requests sent just before the task exited (a subtask's last debug line) are answered
+  // before the task's end is reported.
+  await server.idle();
+  server.close();
+
+  if (cancel.signal !== null) {
+    say("error", `Cancelled by ${cancel.signal}`);
+    return cancel.exitCode();
+  }
+  const d = decision as Decision | null;
+  if (code === 0 && d?.outcome === "skip") {
+    if (inv.topLevel) say("info", "skipped, inputs unchanged");
+    return 0;
+  }
+  if (code === 0 && d?.pending) {
+    code = await finishSuccess(d, { cwd: inv.cwd, env: inv.env, hashPath: inv.paths.hash, tmpDir: tmpdir(), recheck: d.outcome === "run", out, say });
+  }
+  if (code === 0) {
+    if (d?.announced) say("info", "success");
+  } else {
+    say("error", `Failed, exit code: ${code}`);
+  }
+  return code;
+}
+
+function childEnv(inv: TaskInvocation): Record<string, string | undefined> {
+  return {
+    ...inv.env,
+    TASKRUNNER_STATE_DIRECTORY: inv.stateDir,
+    [SNAPSHOT_FUNCTION_ENV]: SNAPSHOT_FUNCTION,
+    _taskrunner_build_id: inv.buildId,
+    _taskrunner_toplevel_stdout: String(CHILD_FD.toplevelStdout),
+    _taskrunner_toplevel_stderr: String(CHILD_FD.toplevelStderr),
+    _taskrunner_request_pipe: String(CHILD_FD.request),
+    _taskrunner_response_pipe: String(CHILD_FD.response),
+  };
+}
+
+function joinWords(words: Uint8Array[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  words.forEach((w, i) => {
+    if (i > 0) parts.push(SPACE);
+    parts.push(w);
+  });
+  return parts;
+}
+const SPACE = new Uint8Array([32]);
+
+function startError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "command not found (check the name and PATH)";
+  if (code === "EACCES") return "permission denied (is it executable?)";
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The number of a signal name (SIGTERM -> 15). */
+export function signalNumber(name: string): number {
+  return (constants.signals as Record<string, number>)[name] ?? 0;
+}
