@@ -77,6 +77,7 @@ async function runLocked(
     task = spawnTask({ command: inv.command, env: childEnv(inv), toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
   } catch (e) {
     say("error", `could not start ${JSON.stringify(inv.command[0])}: ${startError(e)}`);
+    say("error", "Failed, exit code: 127");
     return 127;
   }
   cancel.attach(task.proc.pid);

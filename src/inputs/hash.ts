@@ -1,0 +1,225 @@
+// Input hashing (SPEC §5 "Decision"): the only place that runs git for inputs.
+//
+// hash input = trimmed listing of the pathspecs as `git ls-tree -r --full-name` prints it for
+// a tree made from a temporary copy of the index with the pathspecs `git add`ed, immediately
+// followed by the --raw values joined with "\n"; hash = hex SHA-1 of those bytes. The hashes
+// are remote-cache keys shared with the earlier implementation, so they must match it bit for
+// bit. On the no-op path this runs on every task: three git processes (probe, add, list).
+
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { type Result, ok, err } from "../result.ts";
+import {
+  type GitCommand,
+  type InputError,
+  addCommand,
+  classifyAddFailure,
+  classifyListFailure,
+  classifyProbeFailure,
+  displayCommand,
+  listCommand,
+  parseIgnoredReport,
+  parseProbe,
+  probeCommand,
+  stagedToTreeListing,
+  trimSpace,
+} from "./git-commands.ts";
+
+export type { InputError } from "./git-commands.ts";
+export { changedPaths, describeInputError } from "./git-commands.ts";
+
+/** A computed input hash; `hashInput` is the hashed bytes decoded as UTF-8, `listing` the trimmed file listing. */
+export interface InputHash {
+  hash: string;
+  hashInput: string;
+  listing: string;
+}
+
+/** What to hash, where, and with which environment for git. */
+export interface HashInputsOptions {
+  /** The directory pathspecs are relative to (may be a subdirectory of the work tree). */
+  cwd: string;
+  pathspecs: string[];
+  raw: Uint8Array[];
+  /** The environment git runs with (the task's); GIT_INDEX_FILE in it picks the index to copy. */
+  env: Record<string, string | undefined>;
+  /** Where the temporary index goes (the OS temp dir or the state dir). */
+  tmpDir: string;
+}
+
+const NEWLINE = new Uint8Array([10]);
+
+/** Hashes the inputs of a `snapshot` call; git is run only when there are pathspecs. */
+export async function hashInputs(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
+  const raw = joinRaw(opts.raw);
+  if (opts.pathspecs.length === 0) return ok(finish(new Uint8Array(0), raw));
+  const listed = await listPathspecs(opts);
+  if (!listed.ok) return listed;
+  return ok(finish(listed.value, raw));
+}
+
+function finish(listing: Uint8Array, raw: Uint8Array): InputHash {
+  const input = Buffer.concat([listing, raw]);
+  return {
+    hash: createHash("sha1").update(input).digest("hex"),
+    hashInput: input.toString("utf8"),
+    listing: text(listing),
+  };
+}
+
+const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("utf8");
+
+function joinRaw(values: Uint8Array[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  values.forEach((v, i) => {
+    if (i > 0) parts.push(NEWLINE);
+    parts.push(v);
+  });
+  return Buffer.concat(parts);
+}
+
+/** The trimmed listing bytes of the pathspecs, or why there is none. */
+async function listPathspecs(opts: HashInputsOptions): Promise<Result<Uint8Array, InputError>> {
+  const env = gitEnv(opts.env);
+  const probeCmd = probeCommand();
+  const probed = await runGit(probeCmd, opts.cwd, env);
+  if ("spawnError" in probed) return err(spawnFailure(probed.spawnError, probeCmd, opts.cwd));
+  if (probed.code !== 0) return err(classifyProbeFailure(probed.stderr, opts.cwd, displayCommand(probeCmd)));
+  const probe = parseProbe(Buffer.from(probed.stdout).toString("latin1"));
+  if (probe === null) return err({ kind: "git-failed", command: displayCommand(probeCmd), detail: `unexpected output: ${JSON.stringify(text(probed.stdout))}` });
+  if (!probe.insideWorkTree) return err({ kind: "not-a-work-tree", cwd: opts.cwd, detail: "it is inside a .git directory or a bare repository" });
+
+  const tmp = makeTempDir(opts.tmpDir);
+  try {
+    const tmpIndex = join(tmp, "index");
+    copyIndex(indexPathBytes(opts.cwd, probe.indexPath), tmpIndex);
+    const tmpEnv = { ...env, GIT_INDEX_FILE: tmpIndex };
+    const run = (cmd: GitCommand) => runGit(cmd, opts.cwd, cmd.tempIndex ? tmpEnv : env);
+    const ignored: string[] = [];
+
+    const addCmd = addCommand(opts.pathspecs);
+    const added = await run(addCmd);
+    if ("spawnError" in added) return err(spawnFailure(added.spawnError, addCmd, opts.cwd));
+    if (added.code !== 0) {
+      // Exit 1 with only the "paths are ignored" report: git staged everything else, and an
+      // ignored path is simply not an input. ls-files below says if a pathspec is left empty.
+      const report = added.code === 1 ? parseIgnoredReport(added.stderr) : null;
+      if (report === null) return err(withCwd(classifyAddFailure(added.stderr, opts.pathspecs, displayCommand(addCmd)), opts.cwd));
+      ignored.push(...report);
+    }
+
+    const listCmd = listCommand(opts.pathspecs);
+    const listed = await run(listCmd);
+    if ("spawnError" in listed) return err(spawnFailure(listed.spawnError, listCmd, opts.cwd));
+    if (listed.code !== 0) {
+      const e = withCwd(classifyListFailure(listed.stderr, opts.pathspecs, displayCommand(listCmd)), opts.cwd);
+      return err(e.kind === "no-match" ? explainNoMatch(e, opts.cwd, ignored) : e);
+    }
+    const tree = stagedToTreeListing(listed.stdout);
+    if (!tree.ok) return err({ kind: "git-failed", command: displayCommand(listCmd), detail: tree.error });
+    return ok(trimSpace(tree.value));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+// Git's messages are parsed (which pathspec matched nothing, which is outside the repository),
+// so they must be untranslated. LANGUAGE only selects message catalogs: unlike LC_ALL it
+// changes nothing else for git or the clean filters it runs, so nothing that reaches the hash.
+function gitEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  out.LANGUAGE = "C";
+  return out;
+}
+
+function withCwd(e: InputError, cwd: string): InputError {
+  return e.kind === "no-match" || e.kind === "outside-repo" ? { ...e, cwd } : e;
+}
+
+// Only for the message: whether the path is on disk (then it is empty or all ignored; if not,
+// it was deleted), and what git reported as ignored. Magic pathspecs name no single path.
+function explainNoMatch(e: InputError & { kind: "no-match" }, cwd: string, ignored: string[]): InputError {
+  const exists = e.pathspec.startsWith(":") ? undefined : existsSync(resolve(cwd, e.pathspec));
+  return {
+    ...e,
+    ...(exists === undefined ? {} : { exists }),
+    ...(ignored.length > 0 ? { ignored } : {}),
+  };
+}
+
+// The index path as bytes: a path that is not UTF-8 (a linked work tree under such a
+// directory) would be mangled as a string, the copy would then find nothing, and git would start
+// from an empty index, losing tracked-but-ignored files from the listing.
+function indexPathBytes(cwd: string, latin1Path: string): Buffer {
+  const path = Buffer.from(latin1Path, "latin1");
+  return isAbsolute(latin1Path) ? path : Buffer.concat([Buffer.from(`${resolve(cwd)}/`), path]);
+}
+
+// A directory per call, not a file: parallel hashes cannot collide, and whatever git leaves
+// next to the index (index.lock after a crash) goes with it.
+function makeTempDir(tmpDir: string): string {
+  const prefix = join(tmpDir, "taskrunner-index-");
+  try {
+    return mkdtempSync(prefix);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    mkdirSync(tmpDir, { recursive: true });
+    return mkdtempSync(prefix);
+  }
+}
+
+/**
+ * Copies the index git would use. A repository without an index yet (fresh `git init`) gets
+ * none: git treats a missing index file as empty.
+ *
+ * The copy keeps the original's modification time, pushed 1 ms earlier. Git trusts an entry's
+ * cached stat data only when the file's mtime is older than the index file's ("racy git"); a
+ * copy stamped "now" would make entries that are racy in the real index look clean, and a file
+ * rewritten in the same instant with the same size would be hashed with its old content: a
+ * false "unchanged". An earlier stamp only makes git re-read more files, never fewer.
+ */
+function copyIndex(from: Buffer, to: string): void {
+  let mtimeNs: bigint;
+  let atimeNs: bigint;
+  try {
+    const st = statSync(from, { bigint: true });
+    mtimeNs = st.mtimeNs;
+    atimeNs = st.atimeNs;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  copyFileSync(from, to);
+  const earlierMs = Math.max(0, Number(mtimeNs / 1_000_000n) - 1);
+  utimesSync(to, Number(atimeNs / 1_000_000n) / 1000, earlierMs / 1000);
+}
+
+interface GitOutput {
+  code: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+/** Runs git; a failure to start it (no git on PATH, missing directory) is returned, not thrown. */
+async function runGit(cmd: GitCommand, cwd: string, env: Record<string, string>): Promise<GitOutput | { spawnError: Error }> {
+  let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  try {
+    proc = Bun.spawn(["git", ...cmd.args], { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  } catch (e) {
+    return { spawnError: e as Error };
+  }
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).arrayBuffer(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout: new Uint8Array(stdout), stderr };
+}
+
+function spawnFailure(e: Error, cmd: GitCommand, cwd: string): InputError {
+  if (!existsSync(cwd)) return { kind: "not-a-work-tree", cwd, detail: "the directory does not exist" };
+  const notFound = (e as NodeJS.ErrnoException).code === "ENOENT";
+  return { kind: "git-failed", command: displayCommand(cmd), detail: notFound ? "git was not found on PATH; install git or fix PATH" : e.message };
+}
