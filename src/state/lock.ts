@@ -18,9 +18,13 @@ export async function acquireLock(path: string, onWait: () => void): Promise<Loc
   try {
     fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o666);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    mkdirSync(dirname(path), { recursive: true });
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o666);
+    try {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      mkdirSync(dirname(path), { recursive: true });
+      fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o666);
+    } catch (e2) {
+      throw new StateDirError(path, e2);
+    }
   }
   let delay = 1;
   let told = false;
@@ -33,4 +37,12 @@ export async function acquireLock(path: string, onWait: () => void): Promise<Loc
     delay = Math.min(delay * 2, 50);
   }
   return { release: () => closeSync(fd) };
+}
+
+/** The state directory cannot be used (not creatable, not writable). */
+export class StateDirError extends Error {
+  constructor(path: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot use the state directory for ${path}: ${reason}; set TASKRUNNER_STATE_DIRECTORY to a writable directory`, { cause });
+  }
 }
