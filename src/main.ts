@@ -4,7 +4,7 @@ import pkg from "../package.json" with { type: "json" };
 import { parseCli, usage } from "./cli.ts";
 import { readSettings, type Settings } from "./settings.ts";
 import { checkTaskName, newBuildId, taskPaths } from "./state/paths.ts";
-import { runTask } from "./task/run.ts";
+import { runTask, type RemoteAccess } from "./task/run.ts";
 import { Cancellation } from "./task/cancel.ts";
 
 // argv -> settings -> run -> exit code. The only module that turns results into an exit code.
@@ -48,6 +48,23 @@ async function main(): Promise<number> {
   const name = checkTaskName(invocation.name ?? basename(invocation.command[0]!));
   if (!name.ok) fail(name.error);
 
+  const bucket = settings.remote.bucket;
+  if (settings.uploadLogs && bucket === null) {
+    fail("TASKRUNNER_UPLOAD_LOGS=1 needs TASKRUNNER_REMOTE_CACHE_BUCKET (the bucket the logs are uploaded to)");
+  }
+  const remote: RemoteAccess | null =
+    bucket === null
+      ? null
+      : {
+          open: () => import("./cache/s3-store.ts").then(({ openS3Store }) => openS3Store(settings.remote, bucket)),
+          prefix: settings.remote.prefix,
+          logsPrefix: settings.remote.logsPrefix ?? "",
+        };
+  const remoteMisconfigured =
+    bucket === null && settings.saveRemoteCache
+      ? "TASKRUNNER_SAVE_REMOTE_CACHE=1 needs TASKRUNNER_REMOTE_CACHE_BUCKET (the bucket the cache is uploaded to); set it, or unset TASKRUNNER_SAVE_REMOTE_CACHE"
+      : null;
+
   const cwd = process.cwd();
   const stateDir = resolve(cwd, settings.stateDir);
   const nested = settings.nested;
@@ -72,9 +89,27 @@ async function main(): Promise<number> {
       toplevelStderr,
       parentRequestFd: openFd(nested?.parentRequestFd ?? null),
       settings,
+      remote,
+      remoteMisconfigured,
     },
     cancel,
   );
 }
 
-process.exit(await main());
+// Bugs and unexpected I/O errors end the run with one line, never a stack trace of the
+// bundled code; TASKRUNNER_DEBUG=1 shows the stack.
+function crash(e: unknown): never {
+  const message = e instanceof Error ? e.message : String(e);
+  const stack = process.env.TASKRUNNER_DEBUG === "1" && e instanceof Error && e.stack ? `\n${e.stack}` : "";
+  fail(`${message}${stack}`);
+}
+process.on("uncaughtException", crash);
+process.on("unhandledRejection", crash);
+
+let exitCode: number;
+try {
+  exitCode = await main();
+} catch (e) {
+  crash(e);
+}
+process.exit(exitCode);

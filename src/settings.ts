@@ -19,6 +19,20 @@ export interface Settings {
   githubTokenRefreshThresholdSeconds: number;
   /** Set when this invocation runs inside a build (it is then not top level). */
   nested: NestedContext | null;
+  remote: RemoteSettings;
+}
+
+/** Remote cache and log upload settings (SPEC §6); checked for completeness only when used. */
+export interface RemoteSettings {
+  /** `http(s)://host:port` of an S3-compatible store (path-style addressing), or null for AWS. */
+  endpoint: string | null;
+  region: string;
+  /** Static credentials, or null to use the AWS SDK's standard credential chain. */
+  credentials: { accessKeyId: string; secretAccessKey: string } | null;
+  bucket: string | null;
+  prefix: string;
+  logsPrefix: string | null;
+  logsViewUrl: string | null;
 }
 
 /** What a nested invocation inherits from the build it belongs to. */
@@ -102,7 +116,11 @@ export function readSettings(env: Env): Result<Settings> {
     nested = { buildId, stdoutFd: out.value, stderrFd: errFd.value, parentRequestFd: req.value };
   }
 
+  const remote = readRemote(env);
+  if (!remote.ok) return remote;
+
   return ok({
+    remote: remote.value,
     stateDir: nonEmpty(env, "TASKRUNNER_STATE_DIRECTORY") ?? "/tmp/taskrunner",
     rootDir: nonEmpty(env, "TASKRUNNER_ROOT_DIRECTORY"),
     timestamps: !get(flags.timestampsOff),
@@ -118,5 +136,29 @@ export function readSettings(env: Env): Result<Settings> {
     primeCacheMode: get(flags.primeCacheMode),
     githubTokenRefreshThresholdSeconds: threshold.value,
     nested,
+  });
+}
+
+function readRemote(env: Env): Result<RemoteSettings> {
+  const endpoint = nonEmpty(env, "TASKRUNNER_S3_ENDPOINT");
+  if (endpoint !== null && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+    return err(`TASKRUNNER_S3_ENDPOINT must be a URL like http://localhost:9000, got ${JSON.stringify(endpoint)}`);
+  }
+  const key = nonEmpty(env, "TASKRUNNER_AWS_ACCESS_KEY");
+  const secret = nonEmpty(env, "TASKRUNNER_AWS_SECRET_KEY");
+  // Half a key pair is a mistake, not a request for the default credential chain.
+  if ((key === null) !== (secret === null)) {
+    const missing = key === null ? "TASKRUNNER_AWS_ACCESS_KEY" : "TASKRUNNER_AWS_SECRET_KEY";
+    const other = key === null ? "TASKRUNNER_AWS_SECRET_KEY" : "TASKRUNNER_AWS_ACCESS_KEY";
+    return err(`${missing} is not set but ${other} is; set both, or neither to use the standard AWS credential chain`);
+  }
+  return ok({
+    endpoint,
+    region: nonEmpty(env, "TASKRUNNER_AWS_REGION") ?? "eu-central-1",
+    credentials: key !== null && secret !== null ? { accessKeyId: key, secretAccessKey: secret } : null,
+    bucket: nonEmpty(env, "TASKRUNNER_REMOTE_CACHE_BUCKET"),
+    prefix: env.TASKRUNNER_REMOTE_CACHE_PREFIX ?? "taskrunner/",
+    logsPrefix: env.TASKRUNNER_LOGS_PREFIX ?? null,
+    logsViewUrl: env.TASKRUNNER_LOGS_VIEW_URL ?? null,
   });
 }

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { type Result, ok, err } from "../result.ts";
+import { runGit } from "./run-git.ts";
 import {
   type GitCommand,
   type InputError,
@@ -194,28 +195,6 @@ function copyIndex(from: Buffer, to: string): void {
   copyFileSync(from, to);
   const earlierMs = Math.max(0, Number(mtimeNs / 1_000_000n) - 1);
   utimesSync(to, Number(atimeNs / 1_000_000n) / 1000, earlierMs / 1000);
-}
-
-interface GitOutput {
-  code: number;
-  stdout: Uint8Array;
-  stderr: string;
-}
-
-/** Runs git; a failure to start it (no git on PATH, missing directory) is returned, not thrown. */
-async function runGit(cmd: GitCommand, cwd: string, env: Record<string, string>): Promise<GitOutput | { spawnError: Error }> {
-  let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  try {
-    proc = Bun.spawn(["git", ...cmd.args], { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  } catch (e) {
-    return { spawnError: e as Error };
-  }
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).arrayBuffer(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout: new Uint8Array(stdout), stderr };
 }
 
 function spawnFailure(e: Error, cmd: GitCommand, cwd: string): InputError {

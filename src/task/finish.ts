@@ -3,15 +3,23 @@ import { writeSavedState } from "../state/hash-file.ts";
 import type { TaskOutput } from "../output/task-output.ts";
 import type { Decision } from "./decide.ts";
 import { runPostUnpack } from "./post-unpack.ts";
+import { lstatSync } from "node:fs";
+import { join } from "node:path";
+import { currentBranch } from "../inputs/repo-state.ts";
+import type { RemoteCache } from "../cache/remote-cache.ts";
 
 /** What finishing a successful task needs. */
 export interface FinishContext {
+  name: string;
   cwd: string;
   env: Record<string, string | undefined>;
   hashPath: string;
   tmpDir: string;
   /** Re-hash the file inputs (the task ran and may have changed them). */
   recheck: boolean;
+  /** Upload the outputs (TASKRUNNER_SAVE_REMOTE_CACHE=1 and the task ran or primed). */
+  upload: boolean;
+  remoteCache: (() => Promise<RemoteCache>) | null;
   out: TaskOutput;
   say(level: "info" | "warn" | "error" | "debug", text: string): void;
 }
@@ -45,5 +53,38 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
     }
   }
   writeSavedState(ctx.hashPath, pending.state);
+  if (ctx.upload) await upload(decision, ctx);
   return 0;
+}
+
+/** Uploads the outputs, and with --fuzzy-cache records the hash as this branch's latest. */
+async function upload(decision: Decision, ctx: FinishContext): Promise<void> {
+  const plan = decision.remote;
+  const pending = decision.pending;
+  if (plan === null || pending === null || ctx.remoteCache === null) return;
+  const missing = plan.outputs.filter((o) => !exists(join(plan.cacheRoot, o.rel)));
+  if (missing.length > 0) {
+    ctx.say("warn", `Not uploading ${plan.archive}: these outputs do not exist after the task succeeded: ${missing.map((o) => o.given).join(", ")}`);
+    return;
+  }
+  const cache = await ctx.remoteCache();
+  if (!(await cache.upload(plan.archive, plan.cacheRoot, plan.outputs.map((o) => o.rel)))) return;
+  ctx.say("debug", `uploaded ${plan.archive}`);
+  if (!plan.fuzzy) return;
+  const branch = await currentBranch(ctx.cwd, ctx.env);
+  if (branch === null) {
+    ctx.say("debug", "detached HEAD: not recording a latest hash for the fuzzy cache");
+    return;
+  }
+  await cache.setLatest(ctx.name, branch, pending.state.hash);
+}
+
+// lstat, not stat: a symlink output is archived as a link, even if it dangles.
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

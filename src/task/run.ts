@@ -12,6 +12,9 @@ import { decide, type Decision } from "./decide.ts";
 import { finishSuccess } from "./finish.ts";
 import { tellParent, exitStatusText } from "./parent.ts";
 import type { Cancellation } from "./cancel.ts";
+import type { ObjectStore } from "../cache/store.ts";
+import type { RemoteCache } from "../cache/remote-cache.ts";
+import { join } from "node:path";
 
 /** Everything one invocation needs to run its task. */
 export interface TaskInvocation {
@@ -28,7 +31,30 @@ export interface TaskInvocation {
   toplevelStdout: number;
   toplevelStderr: number;
   parentRequestFd: number | null;
-  settings: { timestamps: boolean; logInfo: boolean; debug: boolean; quiet: boolean; streamTimeoutSeconds: number; primeCacheMode: boolean };
+  settings: {
+    timestamps: boolean;
+    logInfo: boolean;
+    debug: boolean;
+    quiet: boolean;
+    streamTimeoutSeconds: number;
+    primeCacheMode: boolean;
+    rootDir: string | null;
+    fallbackBranches: string[];
+    mainBranch: string | null;
+    saveRemoteCache: boolean;
+    uploadLogs: boolean;
+  };
+  /** The remote cache, if a bucket is configured. */
+  remote: RemoteAccess | null;
+  /** A setting the remote cache needs and lacks, reported when a task uses it. */
+  remoteMisconfigured: string | null;
+}
+
+/** How to reach the remote cache; the store is opened (and its SDK loaded) on first use. */
+export interface RemoteAccess {
+  open: () => Promise<ObjectStore>;
+  prefix: string;
+  logsPrefix: string;
 }
 
 const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapshot once, with all inputs and outputs";
@@ -57,7 +83,21 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
     return recorded;
   }
 
-  const code = await runLocked(inv, out, say, cancel);
+  // One RemoteCache per task, made on first use: the S3 client is loaded only if needed.
+  let cache: Promise<RemoteCache> | null = null;
+  const remote = inv.remote;
+  const remoteCache =
+    remote === null
+      ? null
+      : () =>
+          (cache ??= import("../cache/remote-cache.ts").then(
+            ({ RemoteCache }) => new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say),
+          ));
+
+  const code = await runLocked(inv, out, say, cancel, remoteCache);
+  if (inv.settings.uploadLogs && remoteCache !== null) {
+    await (await remoteCache()).uploadLog(remote!.logsPrefix, inv.buildId, inv.name, inv.paths.log);
+  }
   writeResult(inv.paths.result, code);
   tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(code)}`);
   out.finish(code === 0);
@@ -70,6 +110,7 @@ async function runLocked(
   out: TaskOutput,
   say: (level: "info" | "warn" | "error" | "debug", text: string) => void,
   cancel: Cancellation,
+  remoteCache: (() => Promise<RemoteCache>) | null,
 ): Promise<number> {
   let decision: Decision | null = null;
   let task: SpawnedTask;
@@ -100,6 +141,12 @@ async function runLocked(
           return REPLY_ERROR;
         }
         decision = await decide(request.args, {
+          name: inv.name,
+          rootDir: inv.settings.rootDir,
+          fallbackBranches: inv.settings.fallbackBranches,
+          mainBranch: inv.settings.mainBranch,
+          remoteCache,
+          remoteMisconfigured: inv.remoteMisconfigured,
           force: inv.force,
           primeCacheMode: inv.settings.primeCacheMode,
           hashPath: inv.paths.hash,
@@ -149,7 +196,18 @@ async function runLocked(
     return 0;
   }
   if (code === 0 && d?.pending) {
-    code = await finishSuccess(d, { cwd: inv.cwd, env: inv.env, hashPath: inv.paths.hash, tmpDir: tmpdir(), recheck: d.outcome === "run", out, say });
+    code = await finishSuccess(d, {
+      name: inv.name,
+      cwd: inv.cwd,
+      env: inv.env,
+      hashPath: inv.paths.hash,
+      tmpDir: tmpdir(),
+      recheck: d.outcome === "run",
+      upload: inv.settings.saveRemoteCache && (d.outcome === "run" || d.outcome === "prime"),
+      remoteCache,
+      out,
+      say,
+    });
   }
   if (code === 0) {
     if (d?.announced) say("info", "success");

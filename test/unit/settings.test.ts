@@ -21,6 +21,15 @@ test("defaults", () => {
       primeCacheMode: false,
       githubTokenRefreshThresholdSeconds: 300,
       nested: null,
+      remote: {
+        endpoint: null,
+        region: "eu-central-1",
+        credentials: null,
+        bucket: null,
+        prefix: "taskrunner/",
+        logsPrefix: null,
+        logsViewUrl: null,
+      },
     },
   });
 });
@@ -48,6 +57,23 @@ const values: [Record<string, string>, string, unknown][] = [
   ],
 ];
 
+const remote: [Record<string, string>, string, unknown][] = [
+  [{ TASKRUNNER_S3_ENDPOINT: "http://127.0.0.1:9000" }, "endpoint", "http://127.0.0.1:9000"],
+  [{ TASKRUNNER_AWS_REGION: "us-east-1" }, "region", "us-east-1"],
+  [{ TASKRUNNER_AWS_ACCESS_KEY: "k", TASKRUNNER_AWS_SECRET_KEY: "s" }, "credentials", { accessKeyId: "k", secretAccessKey: "s" }],
+  [{ TASKRUNNER_REMOTE_CACHE_BUCKET: "b" }, "bucket", "b"],
+  [{ TASKRUNNER_REMOTE_CACHE_PREFIX: "" }, "prefix", ""],
+  [{ TASKRUNNER_REMOTE_CACHE_PREFIX: "team/" }, "prefix", "team/"],
+  [{ TASKRUNNER_LOGS_PREFIX: "logs/" }, "logsPrefix", "logs/"],
+  [{ TASKRUNNER_LOGS_VIEW_URL: "https://x/" }, "logsViewUrl", "https://x/"],
+];
+
+test.each(remote)("%j sets remote.%s", (env, key, expected) => {
+  const r = readSettings(env);
+  if (!r.ok) throw new Error(r.error);
+  expect((r.value.remote as unknown as Record<string, unknown>)[key]).toEqual(expected);
+});
+
 test.each(values)("%j sets %s", (env, key, expected) => {
   const r = readSettings(env);
   if (!r.ok) throw new Error(r.error);
@@ -60,6 +86,9 @@ const errors: [Record<string, string>, string][] = [
   [{ TASKRUNNER_GITHUB_TOKEN_REFRESH_THRESHOLD_SECONDS: "1.5" }, 'TASKRUNNER_GITHUB_TOKEN_REFRESH_THRESHOLD_SECONDS must be a whole number of seconds (like 300), got "1.5"'],
   [{ TASKRUNNER_QUIET: "maybe" }, 'TASKRUNNER_QUIET must be 1 (on) or 0 (off), got "maybe"'],
   [{ TASKRUNNER_DEBUG: "2" }, 'TASKRUNNER_DEBUG must be 1 (on) or 0 (off), got "2"'],
+  [{ TASKRUNNER_S3_ENDPOINT: "localhost:9000" }, 'TASKRUNNER_S3_ENDPOINT must be a URL like http://localhost:9000, got "localhost:9000"'],
+  [{ TASKRUNNER_AWS_ACCESS_KEY: "k" }, "TASKRUNNER_AWS_SECRET_KEY is not set but TASKRUNNER_AWS_ACCESS_KEY is; set both, or neither to use the standard AWS credential chain"],
+  [{ TASKRUNNER_AWS_SECRET_KEY: "s" }, "TASKRUNNER_AWS_ACCESS_KEY is not set but TASKRUNNER_AWS_SECRET_KEY is; set both, or neither to use the standard AWS credential chain"],
   [{ _taskrunner_build_id: "b", _taskrunner_toplevel_stdout: "x" }, '_taskrunner_toplevel_stdout must be a file descriptor number, got "x"'],
 ];
 
