@@ -13,6 +13,11 @@ export class Cancellation {
   /** The first signal received, or null. */
   signal: Handled | null = null;
   private pid: number | null = null;
+  private wake: () => void = () => {};
+  /** Resolves when the first signal arrives: waits that must not outlast a cancellation race it. */
+  readonly cancelled: Promise<void> = new Promise((resolve) => {
+    this.wake = resolve;
+  });
 
   constructor(private readonly exitNow: (code: number) => never) {}
 
@@ -21,14 +26,17 @@ export class Cancellation {
     for (const sig of Object.keys(EXIT_CODES) as Handled[]) process.on(sig, () => this.receive(sig));
   }
 
-  /** A task (its process group leader) is running. */
+  /**
+   * A task's process group exists from now until detach(): also after its leader exited, while
+   * leaked background processes may still hold its streams, a signal is passed to the group.
+   */
   attach(pid: number): void {
     this.pid = pid;
     // A signal that came while the task was being started is passed on now.
     if (this.signal !== null) signalGroup(pid, this.signal);
   }
 
-  /** The task has exited; on cancellation, leftover background jobs of its group are ended. */
+  /** The task is finished with; on cancellation, leftover background jobs of its group are ended. */
   detach(): void {
     // Background jobs of a non-interactive bash ignore SIGINT, so they get SIGTERM.
     if (this.pid !== null && this.signal !== null) signalGroup(this.pid, "SIGTERM");
@@ -47,6 +55,7 @@ export class Cancellation {
       this.exitNow(EXIT_CODES[sig]);
     }
     this.signal = sig;
+    this.wake();
     if (this.pid === null) this.exitNow(EXIT_CODES[sig]);
     signalGroup(this.pid, sig);
   }

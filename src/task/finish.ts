@@ -20,6 +20,8 @@ export interface FinishContext {
   /** Upload the outputs (TASKRUNNER_SAVE_REMOTE_CACHE=1 and the task ran or primed). */
   upload: boolean;
   remoteCache: (() => Promise<RemoteCache>) | null;
+  /** True once the runner was signalled: nothing more may be saved or uploaded. */
+  cancelled(): boolean;
   out: TaskOutput;
   say(level: "info" | "warn" | "error" | "debug", text: string): void;
 }
@@ -45,6 +47,7 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
     }
   }
   for (const command of decision.options?.postUnpack ?? []) {
+    if (ctx.cancelled()) return 1;
     ctx.say("debug", `running post-unpack command: ${command}`);
     const code = await runPostUnpack(command, ctx.cwd, ctx.env, (line) => ctx.out.line("stderr", line));
     if (code !== 0) {
@@ -52,6 +55,7 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
       return 1;
     }
   }
+  if (ctx.cancelled()) return 1;
   writeSavedState(ctx.hashPath, pending.state);
   if (ctx.upload) await upload(decision, ctx);
   return 0;

@@ -170,12 +170,17 @@ async function runLocked(
   const exitCode = await task.proc.exited;
   const signal = task.proc.signalCode;
   let code = signal === null ? exitCode : 128 + (typeof signal === "number" ? signal : signalNumber(signal));
-  cancel.detach();
 
+  // Wait for the streams to close, but not past a cancellation (the group was signalled).
   const timeoutMs = inv.settings.streamTimeoutSeconds * 1000;
-  const [outClosed, errClosed] = await Promise.all([within(stdout.done, timeoutMs), within(stderr.done, timeoutMs)]);
-  for (const [closed, reader, word] of [[outClosed, stdout, "stdout"], [errClosed, stderr, "stderr"]] as const) {
-    if (closed) continue;
+  const drained = Promise.all([within(stdout.done, timeoutMs), within(stderr.done, timeoutMs)]);
+  const closed = await Promise.race([drained, cancel.cancelled.then(() => null)]);
+  for (const [i, reader, word] of [[0, stdout, "stdout"], [1, stderr, "stderr"]] as const) {
+    if (closed === null) {
+      reader.abandon();
+      continue;
+    }
+    if (closed[i]) continue;
     reader.abandon();
     say("warn", `taskrunner: Task did not close ${word} ${inv.settings.streamTimeoutSeconds} seconds after exiting.`);
     say("warn", "Perhaps the file descriptor was leaked to a background process?");
@@ -183,8 +188,9 @@ async function runLocked(
   }
   // Requests sent just before the task exited (a subtask's last debug line) are answered
   // before the task's end is reported.
-  await server.idle();
+  await Promise.race([server.idle(), cancel.cancelled]);
   server.close();
+  cancel.detach();
 
   if (cancel.signal !== null) {
     say("error", `Cancelled by ${cancel.signal}`);
@@ -205,9 +211,14 @@ async function runLocked(
       recheck: d.outcome === "run",
       upload: inv.settings.saveRemoteCache && (d.outcome === "run" || d.outcome === "prime"),
       remoteCache,
+      cancelled: () => cancel.signal !== null,
       out,
       say,
     });
+    if (cancel.signal !== null) {
+      say("error", `Cancelled by ${cancel.signal}`);
+      return cancel.exitCode();
+    }
   }
   if (code === 0) {
     if (d?.announced) say("info", "success");

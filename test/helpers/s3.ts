@@ -21,8 +21,8 @@ export interface S3Server {
 export async function startS3(): Promise<S3Server> {
   const { default: S3rver } = await import("s3rver");
   const dir = mkdtempSync(join(tmpdir(), "s3rver-"));
-  const server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: dir } as ConstructorParameters<typeof S3rver>[0]);
-  const info = (await server.run()) as unknown as { port: number };
+  const server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: dir });
+  const info = await server.run();
   const endpoint = `http://127.0.0.1:${info.port}`;
   const { S3Client, CreateBucketCommand } = await import("@aws-sdk/client-s3");
   const client = new S3Client({
