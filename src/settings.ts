@@ -33,6 +33,8 @@ export interface RemoteSettings {
   prefix: string;
   logsPrefix: string | null;
   logsViewUrl: string | null;
+  /** Seconds to wait for a connection, and for each response to make progress. */
+  timeoutSeconds: number;
 }
 
 /** What a nested invocation inherits from the build it belongs to. */
@@ -152,7 +154,10 @@ function readRemote(env: Env): Result<RemoteSettings> {
     const other = key === null ? "TASKRUNNER_AWS_SECRET_KEY" : "TASKRUNNER_AWS_ACCESS_KEY";
     return err(`${missing} is not set but ${other} is; set both, or neither to use the standard AWS credential chain`);
   }
+  const timeout = seconds(env, "TASKRUNNER_REMOTE_CACHE_TIMEOUT", 5, false);
+  if (!timeout.ok) return timeout;
   return ok({
+    timeoutSeconds: timeout.value,
     endpoint,
     region: nonEmpty(env, "TASKRUNNER_AWS_REGION") ?? "eu-central-1",
     credentials: key !== null && secret !== null ? { accessKeyId: key, secretAccessKey: secret } : null,

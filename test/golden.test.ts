@@ -9,10 +9,14 @@
 //   # env: K=V             an extra environment variable (repeatable)
 //   # check-files: P...    after the run, print these files (globs allowed; relative to the
 //                          sandbox root: work/..., state/...)
+//   # s3                   a fresh bucket on a local s3rver; the TASKRUNNER_S3_* settings point at
+//                          it and an `s3` command (test/helpers/s3-cli.ts) inspects it
+//   # s3: MODE             a faulty endpoint instead: refuse, hang, 500, 500-on-put
 // The script starts in work/, a git repo with no commits; $STATE is the state directory.
 // Paths under the sandbox are shown as $ROOT. UPDATE_GOLDEN=1 rewrites the .out files.
-import { test, expect } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { test, expect, afterAll } from "bun:test";
+import { readdirSync, readFileSync, writeFileSync, existsSync, rmSync, mkdirSync, chmodSync } from "node:fs";
+import { startS3, startFaultyS3, refusingEndpoint, s3Env, type S3Server, type FaultMode } from "./helpers/s3.ts";
 import { join, basename } from "node:path";
 import { EXE, makeSandbox } from "./helpers/env.ts";
 
@@ -26,13 +30,15 @@ interface Directives {
   info: boolean;
   env: Record<string, string>;
   checkFiles: string[];
+  /** null: no S3; "s3rver": a fresh bucket; else a faulty endpoint. */
+  s3: null | "s3rver" | "refuse" | FaultMode;
 }
 
 function readDirectives(script: string): Directives {
-  const d: Directives = { toplevel: true, quiet: false, info: true, env: {}, checkFiles: [] };
+  const d: Directives = { toplevel: true, quiet: false, info: true, env: {}, checkFiles: [], s3: null };
   for (const line of script.split("\n")) {
     if (!line.startsWith("#")) break;
-    const m = /^#\s*([a-z-]+)(?::\s*(.*))?$/.exec(line);
+    const m = /^#\s*([a-z0-9-]+)(?::\s*(.*))?$/.exec(line);
     if (!m) continue;
     const [, key, value = ""] = m;
     if (key === "no-toplevel") d.toplevel = false;
@@ -42,8 +48,38 @@ function readDirectives(script: string): Directives {
       const eq = value.indexOf("=");
       d.env[value.slice(0, eq)] = value.slice(eq + 1);
     } else if (key === "check-files") d.checkFiles.push(...value.split(/\s+/).filter(Boolean));
+    else if (key === "s3") {
+      const mode = value.trim() || "s3rver";
+      if (!["s3rver", "refuse", "hang", "500", "500-on-put"].includes(mode)) throw new Error(`unknown s3 mode ${mode}`);
+      d.s3 = mode as Directives["s3"];
+    }
   }
   return d;
+}
+
+let s3: Promise<S3Server> | null = null;
+let buckets = 0;
+afterAll(async () => {
+  if (s3 !== null) await (await s3).close();
+});
+
+/** The environment (and cleanup) for a case's S3 directive; an `s3` command goes on PATH. */
+async function s3Setup(mode: Directives["s3"], binDir: string): Promise<{ env: Record<string, string>; close: () => Promise<void> }> {
+  if (mode === null) return { env: {}, close: async () => {} };
+  mkdirSync(binDir, { recursive: true });
+  const cli = join(import.meta.dir, "helpers", "s3-cli.ts");
+  writeFileSync(join(binDir, "s3"), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`);
+  chmodSync(join(binDir, "s3"), 0o755);
+  if (mode === "s3rver") {
+    s3 ??= startS3();
+    const server = await s3;
+    const bucket = `case-${++buckets}`;
+    await server.createBucket(bucket);
+    return { env: s3Env(server.endpoint, bucket), close: async () => {} };
+  }
+  if (mode === "refuse") return { env: s3Env(await refusingEndpoint(), "b"), close: async () => {} };
+  const faulty = await startFaultyS3(mode);
+  return { env: s3Env(faulty.endpoint, "b"), close: () => faulty.close() };
 }
 
 async function runCase(name: string): Promise<string> {
@@ -53,7 +89,10 @@ async function runCase(name: string): Promise<string> {
   const box = makeSandbox(`golden-${name}-`);
   const git = Bun.spawnSync(["git", "init", "-q"], { cwd: box.work, env: box.env });
   if (git.exitCode !== 0) throw new Error(`git init failed: ${git.stderr}`);
-  const env: Record<string, string> = { ...box.env, STATE: box.state, ...d.env };
+  const binDir = join(box.root, "bin");
+  const s3case = await s3Setup(d.s3, binDir);
+  const env: Record<string, string> = { ...box.env, ...s3case.env, STATE: box.state, ...d.env };
+  if (d.s3 !== null) env.PATH = `${binDir}:${env.PATH}`;
   if (d.info) env.TASKRUNNER_LOG_INFO = "1";
   if (d.quiet) env.TASKRUNNER_QUIET = "1";
   const cmd = d.toplevel ? [EXE, "-n", "toplevel", "bash", "-e", scriptPath] : ["bash", "-e", scriptPath];
@@ -61,6 +100,7 @@ async function runCase(name: string): Promise<string> {
   const proc = Bun.spawn(["bash", "-c", 'exec "$@" 2>&1', "bash", ...cmd], { cwd: box.work, env, stdin: "ignore", stdout: "pipe" });
   const text = await new Response(proc.stdout).text();
   const code = await proc.exited;
+  await s3case.close();
   let output = text + `# exit code: ${code}\n`;
   for (const pattern of d.checkFiles) {
     const matches = [...new Bun.Glob(pattern).scanSync({ cwd: box.root, dot: true, onlyFiles: true })].sort();
@@ -70,7 +110,7 @@ async function runCase(name: string): Promise<string> {
       output += `--- ${m.replace(/builds\/[^/]+\//, "builds/BUILD/")}\n${body}${body.endsWith("\n") || body === "" ? "" : "\n[no newline at end]\n"}`;
     }
   }
-  output = output.split(box.root).join("$ROOT");
+  output = output.split(box.root).join("$ROOT").replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT");
   rmSync(box.root, { recursive: true, force: true });
   return output;
 }

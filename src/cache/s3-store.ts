@@ -2,13 +2,16 @@ import type { Readable } from "node:stream";
 import type { RemoteSettings } from "../settings.ts";
 import type { ObjectStore } from "./store.ts";
 
-// Bounded waits so an unreachable or hung store costs seconds, not minutes (fail-open).
-const CONNECT_TIMEOUT_MS = 3_000;
-const REQUEST_TIMEOUT_MS = 15_000;
+// Two attempts, each bounded by TASKRUNNER_REMOTE_CACHE_TIMEOUT, so an unreachable or hung
+// store costs seconds, not minutes. The SDK's socket timeouts (requestTimeout) do not fire
+// under Bun's node:http, so the bounds are our own: an abort signal until the response
+// starts, and a watchdog on the body while it streams.
 const MAX_ATTEMPTS = 2;
 // Multipart parts: 8 MiB, 4 in flight: at most ~32 MiB buffered whatever the archive size.
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
+// An upload reports progress once per part; a part may take a while on a slow link.
+const UPLOAD_IDLE_FACTOR = 12;
 
 /**
  * The S3 backend. Loaded with `await import()` only when the remote cache is used: the SDK
@@ -19,6 +22,7 @@ export async function openS3Store(settings: RemoteSettings, bucket: string): Pro
     import("@aws-sdk/client-s3"),
     import("@aws-sdk/lib-storage"),
   ]);
+  const timeoutMs = settings.timeoutSeconds * 1000;
   const client = new S3Client({
     region: settings.region,
     ...(settings.endpoint === null ? {} : { endpoint: settings.endpoint, forcePathStyle: true }),
@@ -28,19 +32,28 @@ export async function openS3Store(settings: RemoteSettings, bucket: string): Pro
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: MAX_ATTEMPTS,
-    // Options for the SDK's default (node:http) handler.
-    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
   });
 
-  const isMissing = (e: unknown) => {
-    const name = (e as { name?: string }).name;
-    return name === "NoSuchKey" || name === "NotFound" || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+  /** Runs a request, aborting it if its response has not started within the timeout. */
+  const withDeadline = async <T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new TimeoutError(settings.timeoutSeconds)), timeoutMs * MAX_ATTEMPTS);
+    try {
+      return await request(abort.signal);
+    } catch (e) {
+      throw abort.signal.aborted ? abort.signal.reason : e;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   const get = async (key: string): Promise<Readable | null> => {
     try {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return (out.Body as Readable | undefined) ?? null;
+      const out = await withDeadline((abortSignal) => client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }));
+      const body = (out.Body as Readable | undefined) ?? null;
+      if (body !== null) watchIdle(body, timeoutMs, () => new TimeoutError(settings.timeoutSeconds));
+      return body;
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;
@@ -58,19 +71,56 @@ export async function openS3Store(settings: RemoteSettings, bucket: string): Pro
       return Buffer.concat(chunks).toString("utf8");
     },
     async put(key, body, contentType) {
+      const abort = new AbortController();
       const upload = new Upload({
         client,
         params: { Bucket: bucket, Key: key, Body: body, StorageClass: "REDUCED_REDUNDANCY", ...(contentType ? { ContentType: contentType } : {}) },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
         leavePartsOnError: false,
+        abortController: abort,
       });
-      await upload.done();
+      const idleMs = timeoutMs * UPLOAD_IDLE_FACTOR;
+      let timer = setTimeout(() => abort.abort(), idleMs);
+      upload.on("httpUploadProgress", () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => abort.abort(), idleMs);
+      });
+      try {
+        await upload.done();
+      } catch (e) {
+        throw abort.signal.aborted ? new TimeoutError(idleMs / 1000) : e;
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async putText(key, text, contentType) {
-      await client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, StorageClass: "REDUCED_REDUNDANCY", ...(contentType ? { ContentType: contentType } : {}) }),
-      );
+      const command = new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, StorageClass: "REDUCED_REDUNDANCY", ...(contentType ? { ContentType: contentType } : {}) });
+      await withDeadline((abortSignal) => client.send(command, { abortSignal }));
     },
   };
+}
+
+/** The store did not answer in time. */
+class TimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`no answer within ${seconds} s (TASKRUNNER_REMOTE_CACHE_TIMEOUT)`);
+    this.name = "Timeout";
+  }
+}
+
+function isMissing(e: unknown): boolean {
+  const name = (e as { name?: string }).name;
+  return name === "NoSuchKey" || name === "NotFound" || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+}
+
+/** Destroys a body stream that stops delivering data for `ms` (a store that stalls mid-body). */
+function watchIdle(body: Readable, ms: number, error: () => Error): void {
+  let timer = setTimeout(() => body.destroy(error()), ms);
+  body.on("data", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => body.destroy(error()), ms);
+  });
+  body.once("close", () => clearTimeout(timer));
+  body.once("end", () => clearTimeout(timer));
 }

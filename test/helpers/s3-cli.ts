@@ -19,6 +19,14 @@ const client = new S3Client({
 const Bucket = env.TASKRUNNER_REMOTE_CACHE_BUCKET ?? "";
 const [cmd, key = "", file] = process.argv.slice(2);
 
+try {
+  await run();
+} catch (e) {
+  console.error(`s3 ${cmd} ${key}: ${(e as Error).name}: ${(e as Error).message}`);
+  process.exit(1);
+}
+
+async function run(): Promise<void> {
 switch (cmd) {
   case "ls": {
     const keys: string[] = [];
@@ -53,4 +61,5 @@ switch (cmd) {
   default:
     console.error("usage: s3 ls|cat|put|head|rm KEY");
     process.exit(2);
+}
 }

@@ -29,6 +29,7 @@ test("defaults", () => {
         prefix: "taskrunner/",
         logsPrefix: null,
         logsViewUrl: null,
+        timeoutSeconds: 5,
       },
     },
   });
@@ -66,6 +67,7 @@ const remote: [Record<string, string>, string, unknown][] = [
   [{ TASKRUNNER_REMOTE_CACHE_PREFIX: "team/" }, "prefix", "team/"],
   [{ TASKRUNNER_LOGS_PREFIX: "logs/" }, "logsPrefix", "logs/"],
   [{ TASKRUNNER_LOGS_VIEW_URL: "https://x/" }, "logsViewUrl", "https://x/"],
+  [{ TASKRUNNER_REMOTE_CACHE_TIMEOUT: "1.5" }, "timeoutSeconds", 1.5],
 ];
 
 test.each(remote)("%j sets remote.%s", (env, key, expected) => {
