@@ -1,10 +1,11 @@
 import { fstatSync, writeSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { parseCli, usage } from "./cli.ts";
 import { readSettings, type Settings } from "./settings.ts";
 import { checkTaskName, newBuildId, taskPaths } from "./state/paths.ts";
 import { runTask, type RemoteAccess } from "./task/run.ts";
+import type { CommitStatusAccess } from "./task/report.ts";
 import { Cancellation } from "./task/cancel.ts";
 
 // argv -> settings -> run -> exit code. The only module that turns results into an exit code.
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
           open: () => import("./cache/s3-store.ts").then(({ openS3Store }) => openS3Store(settings.remote, bucket)),
           prefix: settings.remote.prefix,
           logsPrefix: settings.remote.logsPrefix ?? "",
+          logsViewUrl: settings.remote.logsViewUrl,
         };
   const remoteMisconfigured =
     bucket === null && settings.saveRemoteCache
@@ -67,6 +69,23 @@ async function main(): Promise<number> {
 
   const cwd = process.cwd();
   const stateDir = resolve(cwd, settings.stateDir);
+  // The GitHub client (and octokit) is loaded only when statuses are enabled and a task posts.
+  const github = settings.github;
+  const commitStatus: CommitStatusAccess | null =
+    github === null
+      ? null
+      : {
+          open: (say) =>
+            import("./github/status-client.ts").then(({ openStatusClient }) =>
+              openStatusClient({
+                ...github,
+                cachePath: join(stateDir, ".github-token-cache.json"),
+                thresholdSeconds: settings.githubTokenRefreshThresholdSeconds,
+                userAgent: `taskrunner/${pkg.version}`,
+                say,
+              }),
+            ),
+        };
   const nested = settings.nested;
   const buildId = nested?.buildId ?? newBuildId(new Date(), process.pid);
   // A nested invocation writes straight to the build's top-level descriptors (SPEC §2); if they
@@ -91,6 +110,7 @@ async function main(): Promise<number> {
       settings,
       remote,
       remoteMisconfigured,
+      commitStatus,
     },
     cancel,
   );

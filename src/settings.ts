@@ -1,4 +1,7 @@
 import { type Result, ok, err } from "./result.ts";
+import { checkPrivateKey, normalisePrivateKey } from "./github/private-key.ts";
+import { parseRepository } from "./github/repository.ts";
+import { Secret } from "./github/secret.ts";
 
 /** Everything the runner reads from its environment, parsed once. */
 export interface Settings {
@@ -20,6 +23,22 @@ export interface Settings {
   /** Set when this invocation runs inside a build (it is then not top level). */
   nested: NestedContext | null;
   remote: RemoteSettings;
+  /** The GitHub App and repository of commit statuses; set (and complete) only when `commitStatus` is on. */
+  github: GithubSettings | null;
+}
+
+/** Commit-status settings (SPEC §7), read only with TASKRUNNER_ENABLE_COMMIT_STATUS=1. */
+export interface GithubSettings {
+  appId: string;
+  installationId: string;
+  /** The PEM text, newlines restored; redacted wherever it could be printed. */
+  privateKey: Secret;
+  owner: string;
+  repo: string;
+  /** GITHUB_API_URL without a trailing `/`. */
+  apiUrl: string;
+  /** Bound of one API request (TASKRUNNER_GITHUB_TIMEOUT); a call with retries takes at most twice this, plus 1 s. */
+  timeoutSeconds: number;
 }
 
 /** Remote cache and log upload settings (SPEC §6); checked for completeness only when used. */
@@ -120,9 +139,12 @@ export function readSettings(env: Env): Result<Settings> {
 
   const remote = readRemote(env);
   if (!remote.ok) return remote;
+  const github = readGithub(env, get(flags.commitStatus));
+  if (!github.ok) return github;
 
   return ok({
     remote: remote.value,
+    github: github.value,
     stateDir: nonEmpty(env, "TASKRUNNER_STATE_DIRECTORY") ?? "/tmp/taskrunner",
     rootDir: nonEmpty(env, "TASKRUNNER_ROOT_DIRECTORY"),
     timestamps: !get(flags.timestampsOff),
@@ -165,5 +187,50 @@ function readRemote(env: Env): Result<RemoteSettings> {
     prefix: env.TASKRUNNER_REMOTE_CACHE_PREFIX ?? "taskrunner/",
     logsPrefix: env.TASKRUNNER_LOGS_PREFIX ?? null,
     logsViewUrl: env.TASKRUNNER_LOGS_VIEW_URL ?? null,
+  });
+}
+
+// What each variable is, for the error that names the missing ones.
+const GITHUB_REQUIRED = [
+  ["GITHUB_APP_ID", "the GitHub App's id"],
+  ["GITHUB_INSTALLATION_ID", "the id of the app's installation on the repository's owner"],
+  ["GITHUB_APP_PRIVATE_KEY", "the app's private key, PEM, with real newlines or | for each newline"],
+  ["GITHUB_REPOSITORY_OWNER", "the repository's owner"],
+  ["GITHUB_REPOSITORY", "the repository, name or owner/name"],
+] as const;
+
+function readGithub(env: Env, enabled: boolean): Result<GithubSettings | null> {
+  // Parsed even when statuses are off: a malformed value is an error either way.
+  const timeout = seconds(env, "TASKRUNNER_GITHUB_TIMEOUT", 5, false);
+  if (!timeout.ok) return timeout;
+  if (timeout.value === 0) return err(`TASKRUNNER_GITHUB_TIMEOUT must be more than 0 seconds (like 5), got ${JSON.stringify(env.TASKRUNNER_GITHUB_TIMEOUT)}`);
+  if (!enabled) return ok(null);
+  const missing = GITHUB_REQUIRED.filter(([name]) => (env[name] ?? "").trim() === "");
+  if (missing.length > 0) {
+    const list = missing.map(([name, what]) => `${name} (${what})`).join(", ");
+    const them = missing.length === 1 ? "it" : "them";
+    return err(`TASKRUNNER_ENABLE_COMMIT_STATUS=1 needs ${list} to post commit statuses; set ${them}, or unset TASKRUNNER_ENABLE_COMMIT_STATUS`);
+  }
+  const value = (name: string) => (env[name] ?? "").trim();
+  const appId = value("GITHUB_APP_ID");
+  if (/\s|\//.test(appId)) return err(`GITHUB_APP_ID must be the app's id (a number, or its client id), got ${JSON.stringify(appId)}`);
+  const installationId = value("GITHUB_INSTALLATION_ID");
+  if (!/^\d+$/.test(installationId)) return err(`GITHUB_INSTALLATION_ID must be a number, got ${JSON.stringify(installationId)}`);
+  const key = checkPrivateKey(normalisePrivateKey(env.GITHUB_APP_PRIVATE_KEY ?? ""));
+  if (!key.ok) return key;
+  const repository = parseRepository(value("GITHUB_REPOSITORY"), value("GITHUB_REPOSITORY_OWNER"));
+  if (!repository.ok) return repository;
+  const apiUrl = (nonEmpty(env, "GITHUB_API_URL") ?? "https://api.github.com").trim().replace(/\/+$/, "");
+  if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(apiUrl)) {
+    return err(`GITHUB_API_URL must be a URL like https://api.github.com (or https://HOST/api/v3 for GitHub Enterprise), got ${JSON.stringify(apiUrl)}`);
+  }
+  return ok({
+    appId,
+    installationId,
+    privateKey: new Secret(key.value),
+    owner: repository.value.owner,
+    repo: repository.value.repo,
+    apiUrl,
+    timeoutSeconds: timeout.value,
   });
 }

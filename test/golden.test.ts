@@ -12,6 +12,15 @@
 //   # s3                   a fresh bucket on a local s3rver; the TASKRUNNER_S3_* settings point at
 //                          it and an `s3` command (test/helpers/s3-cli.ts) inspects it
 //   # s3: MODE             a faulty endpoint instead: refuse, hang, 500, 500-on-put
+//   # github               a fake GitHub API (test/helpers/fake-github.ts) for this case: commit
+//                          statuses are enabled and the GITHUB_* settings point at it, a
+//                          `github-fake` command steers it, and the calls it got are appended
+//                          under `--- github calls`. Options (`# github: OPT...`): key=pipes (the
+//                          private key with | for newlines), token-lifetime=S (real lifetime of
+//                          tokens, default 3600), reported-lifetime=S (what expires_at says,
+//                          default the real one), sort (sort the calls: parallel tasks).
+//                          No token, JWT or private key may appear in the output or in any file
+//                          but the token cache; the case fails with `!!! leaked` if one does.
 // The script starts in work/, a git repo with no commits; $STATE is the state directory.
 // Paths under the sandbox are shown as $ROOT. UPDATE_GOLDEN=1 rewrites the .out files.
 import { test, expect, afterAll } from "bun:test";
@@ -19,6 +28,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync, rmSync, mkdirSync
 import { startS3, startFaultyS3, refusingEndpoint, s3Env, type S3Server, type FaultMode } from "./helpers/s3.ts";
 import { join, basename } from "node:path";
 import { EXE, makeSandbox } from "./helpers/env.ts";
+import { githubSetup, parseGithubOptions, type GithubOptions } from "./helpers/github-case.ts";
 
 const DIR = join(import.meta.dir, "t");
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
@@ -32,10 +42,12 @@ interface Directives {
   checkFiles: string[];
   /** null: no S3; "s3rver": a fresh bucket; else a faulty endpoint. */
   s3: null | "s3rver" | "refuse" | FaultMode;
+  /** null: no GitHub; else the fake's options. */
+  github: GithubOptions | null;
 }
 
 function readDirectives(script: string): Directives {
-  const d: Directives = { toplevel: true, quiet: false, info: true, env: {}, checkFiles: [], s3: null };
+  const d: Directives = { toplevel: true, quiet: false, info: true, env: {}, checkFiles: [], s3: null, github: null };
   for (const line of script.split("\n")) {
     if (!line.startsWith("#")) break;
     const m = /^#\s*([a-z0-9-]+)(?::\s*(.*))?$/.exec(line);
@@ -52,7 +64,7 @@ function readDirectives(script: string): Directives {
       const mode = value.trim() || "s3rver";
       if (!["s3rver", "refuse", "hang", "500", "500-on-put"].includes(mode)) throw new Error(`unknown s3 mode ${mode}`);
       d.s3 = mode as Directives["s3"];
-    }
+    } else if (key === "github") d.github = parseGithubOptions(value);
   }
   return d;
 }
@@ -91,8 +103,9 @@ async function runCase(name: string): Promise<string> {
   if (git.exitCode !== 0) throw new Error(`git init failed: ${git.stderr}`);
   const binDir = join(box.root, "bin");
   const s3case = await s3Setup(d.s3, binDir);
-  const env: Record<string, string> = { ...box.env, ...s3case.env, STATE: box.state, ...d.env };
-  if (d.s3 !== null) env.PATH = `${binDir}:${env.PATH}`;
+  const github = d.github === null ? null : await githubSetup(d.github, binDir);
+  const env: Record<string, string> = { ...box.env, ...s3case.env, ...github?.env, STATE: box.state, ...d.env };
+  if (d.s3 !== null || github !== null) env.PATH = `${binDir}:${env.PATH}`;
   if (d.info) env.TASKRUNNER_LOG_INFO = "1";
   if (d.quiet) env.TASKRUNNER_QUIET = "1";
   const cmd = d.toplevel ? [EXE, "-n", "toplevel", "bash", "-e", scriptPath] : ["bash", "-e", scriptPath];
@@ -101,6 +114,7 @@ async function runCase(name: string): Promise<string> {
   const text = await new Response(proc.stdout).text();
   const code = await proc.exited;
   await s3case.close();
+  await github?.close();
   let output = text + `# exit code: ${code}\n`;
   for (const pattern of d.checkFiles) {
     const matches = [...new Bun.Glob(pattern).scanSync({ cwd: box.root, dot: true, onlyFiles: true })].sort();
@@ -110,6 +124,7 @@ async function runCase(name: string): Promise<string> {
       output += `--- ${m.replace(/builds\/[^/]+\//, "builds/BUILD/")}\n${body}${body.endsWith("\n") || body === "" ? "" : "\n[no newline at end]\n"}`;
     }
   }
+  if (github !== null) output += github.report(output, box.root, box.state);
   output = output.split(box.root).join("$ROOT").replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT");
   rmSync(box.root, { recursive: true, force: true });
   return output;

@@ -83,7 +83,9 @@ export class RemoteCache {
     }
     const key = logKey(logsPrefix, buildId, task);
     const body = existsSync(path) ? createReadStream(path) : Readable.from([Buffer.alloc(0)]);
-    return (await this.call((s) => s.put(key, body, LOG_CONTENT_TYPE))) !== undefined;
+    const put = await this.attempt((s) => s.put(key, body, LOG_CONTENT_TYPE));
+    if (!put.ok) this.turnOff(describeServiceError(put.error));
+    return put.ok;
   }
 
   /** Runs a store operation; undefined if it failed (the cache is then off). */

@@ -14,6 +14,8 @@ import { tellParent, exitStatusText } from "./parent.ts";
 import type { Cancellation } from "./cancel.ts";
 import type { ObjectStore } from "../cache/store.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
+import { logViewUrl } from "../cache/keys.ts";
+import { TaskReport, type CommitStatusAccess } from "./report.ts";
 import { join } from "node:path";
 
 /** Everything one invocation needs to run its task. */
@@ -48,6 +50,8 @@ export interface TaskInvocation {
   remote: RemoteAccess | null;
   /** A setting the remote cache needs and lacks, reported when a task uses it. */
   remoteMisconfigured: string | null;
+  /** GitHub commit statuses, if TASKRUNNER_ENABLE_COMMIT_STATUS=1. */
+  commitStatus: CommitStatusAccess | null;
 }
 
 /** How to reach the remote cache; the store is opened (and its SDK loaded) on first use. */
@@ -55,6 +59,8 @@ export interface RemoteAccess {
   open: () => Promise<ObjectStore>;
   prefix: string;
   logsPrefix: string;
+  /** TASKRUNNER_LOGS_VIEW_URL: where uploaded logs can be viewed, or null. */
+  logsViewUrl: string | null;
 }
 
 const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapshot once, with all inputs and outputs";
@@ -94,9 +100,29 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
             ({ RemoteCache }) => new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say),
           ));
 
-  const code = await runLocked(inv, out, say, cancel, remoteCache);
+  const report =
+    inv.commitStatus === null
+      ? null
+      : new TaskReport(inv.commitStatus, { name: inv.name, cwd: inv.cwd, env: inv.env, offMarker: join(inv.paths.buildDir, "commit-status-off"), say });
+  // SPEC §7: the top level gets a token before its task starts, so that its subtasks, nested
+  // or parallel, find it in the token cache: one token request per build.
+  if (report !== null && inv.topLevel) await report.prepare();
+
+  const seen: { decision: Decision | null } = { decision: null };
+  const code = await runLocked(inv, out, say, cancel, remoteCache, report, seen);
+  let targetUrl: string | null = null;
   if (inv.settings.uploadLogs && remoteCache !== null) {
-    await (await remoteCache()).uploadLog(remote!.logsPrefix, inv.buildId, inv.name, inv.paths.log);
+    const cache = await remoteCache();
+    await cache.uploadLog(remote!.logsPrefix, inv.buildId, inv.name, inv.paths.log);
+    // A failed upload turns the cache off, so `usable` afterwards says whether the log is there
+    // to link to. (uploadLog's own result is false after a successful put too: the store's put
+    // resolves to undefined, which its wrapper takes for a failure.)
+    if (cache.usable && remote!.logsViewUrl !== null) targetUrl = logViewUrl(remote!.logsViewUrl, inv.buildId, inv.name);
+  }
+  // After the log upload: the final status links to the uploaded log.
+  if (report !== null) {
+    const d = seen.decision;
+    await report.finished({ code, cancelledBy: cancel.signal, outcome: d?.outcome ?? null, commitStatus: d?.options?.commitStatus ?? false, targetUrl });
   }
   writeResult(inv.paths.result, code);
   tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(code)}`);
@@ -111,6 +137,8 @@ async function runLocked(
   say: (level: "info" | "warn" | "error" | "debug", text: string) => void,
   cancel: Cancellation,
   remoteCache: (() => Promise<RemoteCache>) | null,
+  report: TaskReport | null,
+  seen: { decision: Decision | null },
 ): Promise<number> {
   let decision: Decision | null = null;
   let task: SpawnedTask;
@@ -155,6 +183,12 @@ async function runLocked(
           tmpDir: tmpdir(),
           say,
         });
+        seen.decision = decision;
+        // Posted before the reply, so `pending` is on GitHub before the task's work starts.
+        const options = decision.options;
+        if (report !== null && options !== null) {
+          await report.decided(decision.outcome, options.commitStatus, options.inputs.length > 0 || options.raw.length > 0);
+        }
         return decision.reply;
       }
       default: {

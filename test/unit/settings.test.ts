@@ -31,6 +31,7 @@ test("defaults", () => {
         logsViewUrl: null,
         timeoutSeconds: 5,
       },
+      github: null,
     },
   });
 });
@@ -96,4 +97,84 @@ const errors: [Record<string, string>, string][] = [
 
 test.each(errors)("%j is an error", (env, message) => {
   expect(readSettings(env)).toEqual({ ok: false, error: message });
+});
+
+// Commit statuses (SPEC §7): the GitHub settings are read, and required, only when enabled.
+const KEY = (await import("node:crypto")).generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+const GITHUB: Record<string, string> = {
+  TASKRUNNER_ENABLE_COMMIT_STATUS: "1",
+  GITHUB_APP_ID: "4242",
+  GITHUB_INSTALLATION_ID: "123",
+  GITHUB_APP_PRIVATE_KEY: KEY,
+  GITHUB_REPOSITORY_OWNER: "o",
+  GITHUB_REPOSITORY: "o/r",
+};
+
+test("commit statuses off: no GitHub settings needed, none read", () => {
+  const r = readSettings({ GITHUB_APP_ID: "x", GITHUB_APP_PRIVATE_KEY: "not a key" });
+  expect(r.ok && r.value.github).toBeNull();
+});
+
+const github: [string, Record<string, string | undefined>, string, unknown][] = [
+  ["app id", {}, "appId", "4242"],
+  ["installation id", {}, "installationId", "123"],
+  ["owner", {}, "owner", "o"],
+  ["owner/name gives the name", {}, "repo", "r"],
+  ["a bare name", { GITHUB_REPOSITORY: "r" }, "repo", "r"],
+  ["default API", {}, "apiUrl", "https://api.github.com"],
+  ["empty API URL: the default", { GITHUB_API_URL: "" }, "apiUrl", "https://api.github.com"],
+  ["GitHub Enterprise, trailing / dropped", { GITHUB_API_URL: "https://ghe.example/api/v3/" }, "apiUrl", "https://ghe.example/api/v3"],
+  ["default timeout", {}, "timeoutSeconds", 5],
+  ["timeout", { TASKRUNNER_GITHUB_TIMEOUT: "0.5" }, "timeoutSeconds", 0.5],
+  ["surrounding blanks dropped", { GITHUB_APP_ID: " 4242\n" }, "appId", "4242"],
+];
+
+test.each(github)("GitHub settings: %s", (_, extra, key, expected) => {
+  const r = readSettings({ ...GITHUB, ...extra });
+  if (!r.ok) throw new Error(r.error);
+  expect((r.value.github as unknown as Record<string, unknown>)[key]).toEqual(expected);
+});
+
+test.each([
+  ["real newlines", KEY],
+  ["| for each newline", KEY.trim().replaceAll("\n", "|")],
+])("the private key with %s is kept as PEM, redacted", (_, raw) => {
+  const r = readSettings({ ...GITHUB, GITHUB_APP_PRIVATE_KEY: raw });
+  if (!r.ok) throw new Error(r.error);
+  expect(r.value.github?.privateKey.reveal()).toBe(KEY);
+  expect(JSON.stringify(r.value)).not.toContain(KEY.split("\n")[1]!);
+});
+
+const NEEDS = "TASKRUNNER_ENABLE_COMMIT_STATUS=1 needs";
+const UNSET = "to post commit statuses; set it, or unset TASKRUNNER_ENABLE_COMMIT_STATUS";
+const githubErrors: [Record<string, string | undefined>, string][] = [
+  [{ GITHUB_APP_ID: undefined }, `${NEEDS} GITHUB_APP_ID (the GitHub App's id) ${UNSET}`],
+  [{ GITHUB_INSTALLATION_ID: "" }, `${NEEDS} GITHUB_INSTALLATION_ID (the id of the app's installation on the repository's owner) ${UNSET}`],
+  [{ GITHUB_APP_PRIVATE_KEY: " " }, `${NEEDS} GITHUB_APP_PRIVATE_KEY (the app's private key, PEM, with real newlines or | for each newline) ${UNSET}`],
+  [{ GITHUB_REPOSITORY_OWNER: undefined }, `${NEEDS} GITHUB_REPOSITORY_OWNER (the repository's owner) ${UNSET}`],
+  [{ GITHUB_REPOSITORY: undefined }, `${NEEDS} GITHUB_REPOSITORY (the repository, name or owner/name) ${UNSET}`],
+  [
+    { GITHUB_APP_ID: undefined, GITHUB_REPOSITORY: undefined },
+    `${NEEDS} GITHUB_APP_ID (the GitHub App's id), GITHUB_REPOSITORY (the repository, name or owner/name) to post commit statuses; set them, or unset TASKRUNNER_ENABLE_COMMIT_STATUS`,
+  ],
+  [{ GITHUB_APP_ID: "12 34" }, 'GITHUB_APP_ID must be the app\'s id (a number, or its client id), got "12 34"'],
+  [{ GITHUB_INSTALLATION_ID: "12/../x" }, 'GITHUB_INSTALLATION_ID must be a number, got "12/../x"'],
+  [{ GITHUB_REPOSITORY: "x/r" }, 'GITHUB_REPOSITORY is "x/r" but GITHUB_REPOSITORY_OWNER is "o"; make them name the same owner (or give GITHUB_REPOSITORY as a bare name)'],
+  [{ GITHUB_API_URL: "api.github.com" }, 'GITHUB_API_URL must be a URL like https://api.github.com (or https://HOST/api/v3 for GitHub Enterprise), got "api.github.com"'],
+  [{ TASKRUNNER_GITHUB_TIMEOUT: "0" }, 'TASKRUNNER_GITHUB_TIMEOUT must be more than 0 seconds (like 5), got "0"'],
+  [{ TASKRUNNER_GITHUB_TIMEOUT: "x", TASKRUNNER_ENABLE_COMMIT_STATUS: "0" }, 'TASKRUNNER_GITHUB_TIMEOUT must be a number of seconds (like 5), got "x"'],
+  [{ TASKRUNNER_ENABLE_COMMIT_STATUS: "2" }, 'TASKRUNNER_ENABLE_COMMIT_STATUS must be 1 (on) or 0 (off), got "2"'],
+];
+
+test.each(githubErrors)("GitHub settings %j are an error", (extra, message) => {
+  const env: Record<string, string | undefined> = { ...GITHUB, ...extra };
+  expect(readSettings(env)).toEqual({ ok: false, error: message });
+});
+
+test("a malformed private key is an error that does not quote it", () => {
+  const broken = KEY.replace(/\n[A-Za-z0-9+/]{8}/, "\n########");
+  const r = readSettings({ ...GITHUB, GITHUB_APP_PRIVATE_KEY: broken });
+  if (r.ok) throw new Error("accepted");
+  expect(r.error).toStartWith("GITHUB_APP_PRIVATE_KEY could not be read as an RSA private key (");
+  expect(r.error).not.toContain(broken.split("\n")[2]!);
 });
