@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync, mkdirSync, createReadStream } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, createReadStream } from "node:fs";
+import { readOffMarker, writeOffMarker } from "../state/off-marker.ts";
 import { Readable } from "node:stream";
 import type { ObjectStore } from "./store.ts";
 import { archiveKey, latestKey, logKey, LOG_CONTENT_TYPE } from "./keys.ts";
@@ -109,21 +109,13 @@ export class RemoteCache {
   private turnOff(reason: string): void {
     this.off = reason;
     this.say("warn", `Remote cache is off for this task: ${reason}`);
-    try {
-      mkdirSync(dirname(this.offMarker), { recursive: true });
-      writeFileSync(this.offMarker, `${reason}\n`);
-    } catch {
-      // Only an optimisation for later tasks of the build.
-    }
+    writeOffMarker(this.offMarker, reason);
   }
 }
 
 function readMarker(path: string): string | null {
-  try {
-    return `it failed earlier in this build (${readFileSync(path, "utf8").trim()})`;
-  } catch {
-    return null;
-  }
+  const reason = readOffMarker(path);
+  return reason === null ? null : `it failed earlier in this build (${reason})`;
 }
 
 function toNodeReadable(stream: ReadableStream<Uint8Array> | NodeJS.ReadableStream): Readable {

@@ -1,5 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readOffMarker, writeOffMarker } from "../state/off-marker.ts";
 import { headCommit } from "../inputs/repo-state.ts";
 import { decisionStatus, finalAction, finalStatus, type DecidedOutcome, type StatusText } from "../github/rules.ts";
 import type { StatusApi } from "../github/status-client.ts";
@@ -141,19 +140,11 @@ export class TaskReport {
   private turnOff(reason: string): void {
     this.off = reason;
     this.ctx.say("warn", `Commit statuses are off for the rest of this build: ${reason}`);
-    try {
-      mkdirSync(dirname(this.ctx.offMarker), { recursive: true });
-      writeFileSync(this.ctx.offMarker, `${reason}\n`);
-    } catch {
-      // Only spares later tasks the same timeout.
-    }
+    writeOffMarker(this.ctx.offMarker, reason);
   }
 }
 
 function readMarker(path: string): string | null {
-  try {
-    return `they failed earlier in this build (${readFileSync(path, "utf8").trim()})`;
-  } catch {
-    return null;
-  }
+  const reason = readOffMarker(path);
+  return reason === null ? null : `they failed earlier in this build (${reason})`;
 }

@@ -112,12 +112,8 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
   const code = await runLocked(inv, out, say, cancel, remoteCache, report, seen);
   let targetUrl: string | null = null;
   if (inv.settings.uploadLogs && remoteCache !== null) {
-    const cache = await remoteCache();
-    await cache.uploadLog(remote!.logsPrefix, inv.buildId, inv.name, inv.paths.log);
-    // A failed upload turns the cache off, so `usable` afterwards says whether the log is there
-    // to link to. (uploadLog's own result is false after a successful put too: the store's put
-    // resolves to undefined, which its wrapper takes for a failure.)
-    if (cache.usable && remote!.logsViewUrl !== null) targetUrl = logViewUrl(remote!.logsViewUrl, inv.buildId, inv.name);
+    const uploaded = await (await remoteCache()).uploadLog(remote!.logsPrefix, inv.buildId, inv.name, inv.paths.log);
+    if (uploaded && remote!.logsViewUrl !== null) targetUrl = logViewUrl(remote!.logsViewUrl, inv.buildId, inv.name);
   }
   // After the log upload: the final status links to the uploaded log.
   if (report !== null) {
