@@ -4,10 +4,11 @@
 // a tree made from a temporary copy of the index with the pathspecs `git add`ed, immediately
 // followed by the --raw values joined with "\n"; hash = hex SHA-1 of those bytes. The hashes
 // are remote-cache keys shared with the earlier implementation, so they must match it bit for
-// bit. On the no-op path this runs on every task: three git processes (probe, add, list).
+// bit. On the no-op path this runs on every task: two git processes (add, list), plus a probe
+// when the index cannot be found without git (find-index.ts).
 
-import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync } from "node:fs";
+import { constants, copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync } from "node:fs";
+import { findIndex } from "./find-index.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import { type Result, ok, err } from "../result.ts";
 import { runGit } from "./run-git.ts";
@@ -63,7 +64,7 @@ export async function hashInputs(opts: HashInputsOptions): Promise<Result<InputH
 function finish(listing: Uint8Array, raw: Uint8Array): InputHash {
   const input = Buffer.concat([listing, raw]);
   return {
-    hash: createHash("sha1").update(input).digest("hex"),
+    hash: new Bun.CryptoHasher("sha1").update(input).digest("hex"),
     hashInput: input.toString("utf8"),
     listing: text(listing),
   };
@@ -83,18 +84,12 @@ function joinRaw(values: Uint8Array[]): Uint8Array {
 /** The trimmed listing bytes of the pathspecs, or why there is none. */
 async function listPathspecs(opts: HashInputsOptions): Promise<Result<Uint8Array, InputError>> {
   const env = gitEnv(opts.env);
-  const probeCmd = probeCommand();
-  const probed = await runGit(probeCmd, opts.cwd, env);
-  if ("spawnError" in probed) return err(spawnFailure(probed.spawnError, probeCmd, opts.cwd));
-  if (probed.code !== 0) return err(classifyProbeFailure(probed.stderr, opts.cwd, displayCommand(probeCmd)));
-  const probe = parseProbe(Buffer.from(probed.stdout).toString("latin1"));
-  if (probe === null) return err({ kind: "git-failed", command: displayCommand(probeCmd), detail: `unexpected output: ${JSON.stringify(text(probed.stdout))}` });
-  if (!probe.insideWorkTree) return err({ kind: "not-a-work-tree", cwd: opts.cwd, detail: "it is inside a .git directory or a bare repository" });
+  const index = await locateIndex(opts.cwd, env);
+  if (!index.ok) return index;
 
-  const tmp = makeTempDir(opts.tmpDir);
+  const tmpIndex = tempIndexPath(opts.tmpDir);
   try {
-    const tmpIndex = join(tmp, "index");
-    copyIndex(indexPathBytes(opts.cwd, probe.indexPath), tmpIndex);
+    copyIndex(index.value, tmpIndex, opts.tmpDir);
     const tmpEnv = { ...env, GIT_INDEX_FILE: tmpIndex };
     const run = (cmd: GitCommand) => runGit(cmd, opts.cwd, cmd.tempIndex ? tmpEnv : env);
     const ignored: string[] = [];
@@ -121,8 +116,28 @@ async function listPathspecs(opts: HashInputsOptions): Promise<Result<Uint8Array
     if (!tree.ok) return err({ kind: "git-failed", command: displayCommand(listCmd), detail: tree.error });
     return ok(trimSpace(tree.value));
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    // git writes `<index>.lock` and renames it over the index; after a crash the lock remains.
+    for (const f of [tmpIndex, `${tmpIndex}.lock`]) rmSync(f, { force: true });
   }
+}
+
+/**
+ * The index git would use, as bytes. Plain repositories, linked work trees and submodules are
+ * found by looking for `.git` (find-index.ts); everything else (GIT_INDEX_FILE from a pre-commit
+ * hook, GIT_DIR, a bare repository, not a repository at all) is asked of git, whose answer and
+ * errors are then the reference.
+ */
+async function locateIndex(cwd: string, env: Record<string, string>): Promise<Result<Buffer, InputError>> {
+  const found = findIndex(resolve(cwd), env);
+  if (found !== null) return ok(found);
+  const probeCmd = probeCommand();
+  const probed = await runGit(probeCmd, cwd, env);
+  if ("spawnError" in probed) return err(spawnFailure(probed.spawnError, probeCmd, cwd));
+  if (probed.code !== 0) return err(classifyProbeFailure(probed.stderr, cwd, displayCommand(probeCmd)));
+  const probe = parseProbe(Buffer.from(probed.stdout).toString("latin1"));
+  if (probe === null) return err({ kind: "git-failed", command: displayCommand(probeCmd), detail: `unexpected output: ${JSON.stringify(text(probed.stdout))}` });
+  if (!probe.insideWorkTree) return err({ kind: "not-a-work-tree", cwd, detail: "it is inside a .git directory or a bare repository" });
+  return ok(indexPathBytes(cwd, probe.indexPath));
 }
 
 // Git's messages are parsed (which pathspec matched nothing, which is outside the repository),
@@ -158,17 +173,15 @@ function indexPathBytes(cwd: string, latin1Path: string): Buffer {
   return isAbsolute(latin1Path) ? path : Buffer.concat([Buffer.from(`${resolve(cwd)}/`), path]);
 }
 
-// A directory per call, not a file: parallel hashes cannot collide, and whatever git leaves
-// next to the index (index.lock after a crash) goes with it.
-function makeTempDir(tmpDir: string): string {
-  const prefix = join(tmpDir, "taskrunner-index-");
-  try {
-    return mkdtempSync(prefix);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    mkdirSync(tmpDir, { recursive: true });
-    return mkdtempSync(prefix);
-  }
+// A file per call, named so that parallel hashes (other processes, other tasks) cannot collide:
+// the pid tells processes apart, the counter calls of one process, the random part a pid
+// reused after a crash that left a file behind (the copy refuses to overwrite one). A file
+// rather than a directory of its own: no mkdir and recursive removal on the no-op path. Not
+// node:crypto for the random part: importing it costs 1.5 ms of start-up.
+let tempCount = 0;
+function tempIndexPath(tmpDir: string): string {
+  const random = Math.floor(Math.random() * 2 ** 48).toString(36);
+  return join(tmpDir, `taskrunner-index-${process.pid}-${++tempCount}-${random}`);
 }
 
 /**
@@ -181,7 +194,7 @@ function makeTempDir(tmpDir: string): string {
  * rewritten in the same instant with the same size would be hashed with its old content: a
  * false "unchanged". An earlier stamp only makes git re-read more files, never fewer.
  */
-function copyIndex(from: Buffer, to: string): void {
+function copyIndex(from: Buffer, to: string, tmpDir: string): void {
   let mtimeNs: bigint;
   let atimeNs: bigint;
   try {
@@ -189,10 +202,18 @@ function copyIndex(from: Buffer, to: string): void {
     mtimeNs = st.mtimeNs;
     atimeNs = st.atimeNs;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    // No index to copy: git will create one next to `to`, so its directory must exist.
+    mkdirSync(tmpDir, { recursive: true });
+    return;
   }
-  copyFileSync(from, to);
+  try {
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT" || existsSync(tmpDir)) throw e;
+    mkdirSync(tmpDir, { recursive: true });
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
+  }
   const earlierMs = Math.max(0, Number(mtimeNs / 1_000_000n) - 1);
   utimesSync(to, Number(atimeNs / 1_000_000n) / 1000, earlierMs / 1000);
 }

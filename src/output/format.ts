@@ -3,10 +3,30 @@ export type StreamWord = "stdout" | "stderr" | "info" | "warn" | "error" | "debu
 
 const encoder = new TextEncoder();
 
-/** `HH:MM:SS ` in local time, the prefix of every line unless timestamps are off. */
-export function clock(date: Date): string {
+/**
+ * `HH:MM:SS ` in local time, the prefix of every line unless timestamps are off. `utc` says
+ * that local time is known to be UTC (localTimeIsUtc): the first `getHours()` of a process
+ * loads the time zone data, 3.5 ms on the no-op path, and `getUTCHours()` needs none.
+ */
+export function clock(date: Date, utc = false): string {
   const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+  if (utc) return `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} `;
   return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())} `;
+}
+
+const UTC_NAMES = new Set(["UTC", "UTC0", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu", "GMT", "Etc/GMT"]);
+
+/**
+ * Whether local time is certainly UTC, given the TZ variable: TZ names UTC, or TZ is unset and
+ * /etc/localtime links to a UTC zone (the usual container and CI set-up). When unsure, false:
+ * the caller then pays for the time zone data, never prints a wrong time.
+ */
+export function localTimeIsUtc(tz: string | undefined, readLocaltimeLink: () => string | null): boolean {
+  if (tz !== undefined) return UTC_NAMES.has(tz.startsWith(":") ? tz.slice(1) : tz);
+  const link = readLocaltimeLink();
+  if (link === null) return false;
+  const zone = link.replace(/^.*\/zoneinfo\//, "");
+  return zone !== link && UTC_NAMES.has(zone);
 }
 
 /** Joins a text prefix, the line's bytes and a newline into one buffer, for a single write. */

@@ -13,6 +13,8 @@ export interface OutputConfig {
   stdoutFd: number;
   stderrFd: number;
   logPath: string;
+  /** Local time is UTC (format.ts localTimeIsUtc): timestamps need no time zone data. */
+  utc?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -44,6 +46,14 @@ export class TaskOutput {
     this.line(level, encoder.encode(text));
   }
 
+  /**
+   * Computes the current timestamp ahead of the first line: called while the task's bash is
+   * starting, so that loading the time zone data (3.5 ms when local time is not UTC) overlaps it.
+   */
+  warmClock(): void {
+    this.timestamp();
+  }
+
   /** Ends the task's output: quiet mode writes what it held (to stderr) only if the task failed. */
   finish(success: boolean): void {
     if (this.config.quiet && !success) for (const out of this.held) writeAll(this.config.stderrFd, out);
@@ -60,7 +70,7 @@ export class TaskOutput {
     const second = Math.floor(now / 1000);
     if (second !== this.lastSecond) {
       this.lastSecond = second;
-      this.stamp = clock(new Date(now));
+      this.stamp = clock(new Date(now), this.config.utc === true);
     }
     return this.stamp;
   }

@@ -27,6 +27,26 @@ export function readSavedState(path: string): SavedState | null {
 }
 
 /**
+ * Only the saved hash, which is all a skip needs: a file in the layout writeSavedState writes
+ * (`{"hash":…,"hashInput":…,"mainBranchCommit":…}`, in this order) is not
+ * parsed whole (its hashInput lists every input file: 700 KB and 2 ms of JSON.parse for 10,000
+ * files). Files are replaced atomically, so one that starts and ends as written was written
+ * whole. Any other file (another writer's key order, damage) is read by readSavedState.
+ */
+export function readSavedHash(path: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, "latin1");
+  } catch {
+    return null;
+  }
+  const head = /^\{"hash":"([0-9a-f]{40}|[0-9a-f]{64})","hashInput":"/.exec(text);
+  const tail = /","mainBranchCommit":(null|"[0-9a-f]{40}"|"[0-9a-f]{64}")\}$/.test(text.slice(-90));
+  if (head !== null && tail) return head[1]!;
+  return readSavedState(path)?.hash ?? null;
+}
+
+/**
  * Saves the state atomically: a crash leaves either the old file or the new one, never a
  * half-written file that could be read as a "fresh" hash.
  */

@@ -352,6 +352,51 @@ describe("bit for bit the same as the earlier implementation", () => {
     expect(h.listing).toContain("\tnew");
   });
 
+  test("a linked work tree, from a subdirectory", async () => {
+    const repo = newRepo({ "d/f": "main\n", "d/t.log": "t\n", ".gitignore": "*.log\n" });
+    git(repo, ["add", "-f", "d/t.log"]);
+    commitAll(repo);
+    const wt = join(dirname(repo), `wt-${++dirCount}`);
+    git(repo, ["worktree", "add", "-q", wt]);
+    write(wt, "d/t.log", "tracked, ignored, changed in the work tree\n");
+    const h = await expectSameAsReference(join(wt, "d"), ["."]);
+    expect(h.listing).toContain(`\td/t.log`);
+  });
+
+  test("inside a submodule (a .git file with a relative gitdir), tracked-but-ignored files count", async () => {
+    const sub = newRepo({ "s": "s\n", "t.log": "t\n", ".gitignore": "*.log\n" });
+    git(sub, ["add", "-f", "t.log"]);
+    commitAll(sub);
+    const repo = newRepo({ "f": "f\n" });
+    git(repo, ["-c", "protocol.file.allow=always", "submodule", "add", "-q", sub, "mod"]);
+    commitAll(repo);
+    expect(readFileSync(join(repo, "mod/.git"), "utf8")).toStartWith("gitdir: ../.git/modules/mod");
+    write(join(repo, "mod"), "t.log", "changed\n");
+    const h = await expectSameAsReference(join(repo, "mod"), ["."]);
+    expect(h.listing).toContain(`100644 blob ${blobOf(join(repo, "mod"), "t.log")}\tt.log`);
+  });
+
+  test("GIT_DIR and GIT_WORK_TREE set: git finds the index", async () => {
+    const repo = newRepo({ "f": "f\n", "k.log": "k\n", ".gitignore": "*.log\n" });
+    git(repo, ["add", "-f", "k.log"]);
+    commitAll(repo);
+    write(repo, "k.log", "changed\n");
+    const env = { GIT_DIR: join(repo, ".git"), GIT_WORK_TREE: repo };
+    const h = await expectSameAsReference(repo, ["."], [], env);
+    expect(h.listing).toContain("\tk.log");
+    expect(await hashOk(repo, ["."])).toEqual(h);
+  });
+
+  test("a work tree directory holding a file named HEAD (git is asked), and a repository whose .git is not a repository", async () => {
+    const repo = newRepo({ "d/HEAD": "not a ref\n", "d/f": "f\n" });
+    commitAll(repo);
+    await expectSameAsReference(join(repo, "d"), ["."]);
+    // An empty directory named .git inside the work tree is skipped by git's discovery.
+    mkdirSync(join(repo, "e/.git"), { recursive: true });
+    write(repo, "e/g", "g\n");
+    await expectSameAsReference(join(repo, "e"), ["."]);
+  });
+
   test("a linked work tree whose repository path is not UTF-8 still finds its index", async () => {
     const parent = newDir("latin1");
     const setup = `set -eu
@@ -545,15 +590,22 @@ describe("errors", () => {
 });
 
 describe("processes and parallel use", () => {
-  test("three git processes with pathspecs, none without", async () => {
+  test("two git processes with pathspecs in a plain repository, three when git must find the index, none without", async () => {
     const repo = newRepo({ "f": "f\n" });
     const bin = newDir("counting-git");
     const log = join(bin, "log");
     writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$1" >> "${log}"\nexec "${GIT}" "$@"\n`, { mode: 0o755 });
     const env = { PATH: `${bin}:/usr/bin:/bin` };
-    await hashOk(repo, ["f"], [], env);
-    expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["rev-parse", "-c", "ls-files"]);
-    rmSync(log);
+    const calls = () => {
+      const c = readFileSync(log, "utf8").trim().split("\n");
+      rmSync(log);
+      return c;
+    };
+    const plain = await hashOk(repo, ["f"], [], env);
+    expect(calls()).toEqual(["-c", "ls-files"]);
+    // GIT_INDEX_FILE (pre-commit hooks): git is asked where the index is, and the hash is the same.
+    expect(await hashOk(repo, ["f"], [], { ...env, GIT_INDEX_FILE: join(repo, ".git/index") })).toEqual(plain);
+    expect(calls()).toEqual(["rev-parse", "-c", "ls-files"]);
     await hashOk(repo, [], [te("x")], env);
     expect(existsSync(log)).toBe(false);
   });

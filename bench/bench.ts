@@ -1,0 +1,220 @@
+// The no-op benchmark of issue 5: whole-process wall time and peak memory of the cached
+// "nothing to do" path, against floors and against Turborepo's native binary, measured in the
+// same run on repositories made here. Run with `npm run bench` (which builds first).
+//
+// Method: every command of a group runs once as a warm-up (that also saves the hashes and
+// fills turbo's cache), then RUNS times interleaved (A B C A B C ...) so that machine drift
+// hits them alike; the median is reported. Peak memory is the runner process's own maximum
+// resident set, from `/usr/bin/time -f %M` in separate runs (Bun.spawnSync's resourceUsage
+// reports the parent's memory for a vfork'ed child, so it is not used).
+//
+// BENCH_RUNS (default 21, at least 15), BENCH_SKIP_100K=1 (skip the slow 100,000-file repo),
+// BENCH_QUICK=1 (W1 and W3 only),
+// BENCH_KEEP=1 (keep the temp dir and print it), BENCH_EXE (another build to
+// measure; nested tasks find it on PATH, so it must be named taskrunner).
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { installTurbo, setUpTurbo } from "./turbo.ts";
+
+const EXE = resolve(process.env.BENCH_EXE ?? resolve(import.meta.dir, "../dist/taskrunner"));
+const RUNS = Math.max(15, Number(process.env.BENCH_RUNS ?? 21));
+const root = realpathSync(mkdtempSync(join(tmpdir(), "taskrunner-bench-")));
+process.on("exit", () => {
+  if (process.env.BENCH_KEEP === "1") console.log(`\nkept ${root}`);
+  else rmSync(root, { recursive: true, force: true });
+});
+const env: Record<string, string> = {
+  PATH: `${resolve(EXE, "..")}:/usr/local/bin:/usr/bin:/bin`,
+  HOME: root,
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CEILING_DIRECTORIES: root,
+  GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@b", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@b",
+  TASKRUNNER_STATE_DIRECTORY: join(root, "state"),
+  TURBO_TELEMETRY_DISABLED: "1",
+  TURBO_NO_UPDATE_NOTIFIER: "1",
+  DO_NOT_TRACK: "1",
+};
+
+function run(cmd: string[], cwd: string, extraEnv: Record<string, string> = {}): { code: number; out: string } {
+  const r = Bun.spawnSync(cmd, { cwd, env: { ...env, ...extraEnv }, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+function must(cmd: string[], cwd: string): string {
+  const r = run(cmd, cwd);
+  if (r.code !== 0) throw new Error(`${cmd.join(" ")} failed in ${cwd}: ${r.out}`);
+  return r.out;
+}
+
+// The SPEC §5 pathspec hash with plain git commands: the floor any git-based tool pays.
+const SHELL_HASH = `set -e
+idx=$(git rev-parse --git-path index)
+tmp=$(mktemp -d)
+cp -p "$idx" "$tmp/index"
+export GIT_INDEX_FILE="$tmp/index"
+git add -- "$@"
+tree=$(git write-tree)
+git ls-tree -r --full-name "$tree" -- "$@" | sha1sum >/dev/null
+rm -rf "$tmp"
+`;
+
+/** A committed repo: `files` are written (name -> content), plus the task scripts. */
+function makeRepo(name: string, files: (dir: string) => void): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  must(["git", "init", "-q"], dir);
+  files(dir);
+  writeFileSync(join(dir, "shell-hash.sh"), SHELL_HASH);
+  must(["git", "add", "-A"], dir);
+  must(["git", "commit", "-qm", "init"], dir);
+  return dir;
+}
+
+/** One command of a group: how it is shown, and what must be true of a warm run. */
+interface Workload {
+  name: string;
+  cmd: string[];
+  env?: Record<string, string>;
+  /** Checks one output of a warm run (turbo: really a cache hit). */
+  check?: (output: string) => string | null;
+}
+
+interface Row {
+  group: string;
+  name: string;
+  medianMs: number;
+  peakKiB: number | null;
+}
+
+function timeOnce(w: Workload, cwd: string): number {
+  const t0 = Bun.nanoseconds();
+  const r = Bun.spawnSync(w.cmd, { cwd, env: { ...env, ...w.env }, stdout: "ignore", stderr: "ignore" });
+  const t1 = Bun.nanoseconds();
+  if (r.exitCode !== 0) throw new Error(`${w.cmd.join(" ")} exited ${r.exitCode}`);
+  return (t1 - t0) / 1e6;
+}
+
+function peakKiB(w: Workload, cwd: string): number | null {
+  if (!existsSync("/usr/bin/time")) return null;
+  const peaks: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = Bun.spawnSync(["/usr/bin/time", "-f", "%M", ...w.cmd], { cwd, env: { ...env, ...w.env }, stdout: "ignore", stderr: "pipe" });
+    const last = r.stderr.toString().trim().split("\n").at(-1) ?? "";
+    if (/^\d+$/.test(last)) peaks.push(Number(last));
+  }
+  return peaks.length === 0 ? null : Math.max(...peaks);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function measure(group: string, cwd: string, workloads: Workload[], runs = RUNS): Row[] {
+  for (const w of workloads) {
+    for (let i = 0; i < 2; i++) timeOnce(w, cwd); // warm-up: saves hashes, fills caches
+    if (w.check) {
+      const r = run(w.cmd, cwd, w.env);
+      const problem = r.code !== 0 ? `exit ${r.code}` : w.check(r.out);
+      if (problem !== null) throw new Error(`${w.name}: warm run is not what it should be (${problem}):\n${r.out}`);
+    }
+  }
+  const samples = workloads.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) workloads.forEach((w, k) => samples[k]!.push(timeOnce(w, cwd)));
+  const rows = workloads.map((w, k) => ({ group, name: w.name, medianMs: median(samples[k]!), peakKiB: peakKiB(w, cwd) }));
+  for (const r of rows) process.stderr.write(`  ${group} / ${r.name}: ${r.medianMs.toFixed(1)} ms\n`);
+  return rows;
+}
+
+const noop = (name: string): Workload => ({ name: `taskrunner no-op (${name})`, cmd: [EXE, "-n", name, "bash", "task.sh"] });
+const TASK_SH = "snapshot INPUT --outputs out.txt\nls INPUT > out.txt\n";
+const turboCheck = (out: string): string | null => (/1 cached, 1 total/.test(out) ? null : "not a cache hit");
+
+function manyFiles(dir: string, n: number): void {
+  mkdirSync(join(dir, "src"));
+  for (let d = 0; d < n / 100; d++) {
+    const sub = join(dir, "src", `d${d}`);
+    mkdirSync(sub);
+    for (let f = 0; f < 100; f++) writeFileSync(join(sub, `f${f}.txt`), `file ${d}/${f}\n`);
+  }
+}
+
+// ---- set-up ----
+process.stderr.write(`bench: building repos in ${root}\n`);
+const turbo = installTurbo(join(import.meta.dir, ".turbo-install"));
+process.stderr.write(turbo.ok ? `bench: turbo ${turbo.version} at ${turbo.exe}\n` : `bench: turbo not available (${turbo.reason}); carrying on without the peer\n`);
+
+const repo1 = makeRepo("w1", (dir) => {
+  writeFileSync(join(dir, "input.txt"), "foo\n");
+  writeFileSync(join(dir, "task.sh"), TASK_SH.replaceAll("INPUT", "input.txt"));
+  mkdirSync(join(dir, "nested"));
+  for (let i = 0; i < 50; i++) writeFileSync(join(dir, "nested", `i${i}.txt`), `nested ${i}\n`);
+  writeFileSync(join(dir, "nested.sh"), 'snapshot "nested/i$1.txt"\necho "$1" > /dev/null\n');
+  writeFileSync(join(dir, "top.sh"), 'set -e\nfor i in $(seq 0 49); do taskrunner -n "n$i" bash nested.sh "$i"; done\n');
+  writeFileSync(join(dir, ".gitignore"), "out.txt\nnode_modules/\n.turbo/\n");
+  if (turbo.ok) setUpTurbo(dir, "input.txt");
+});
+
+const rows: Row[] = [];
+const w1: Workload[] = [
+  noop("t"),
+  { name: "floor: bash -c true", cmd: ["bash", "-c", "true"] },
+  { name: "floor: shell pathspec hash (git)", cmd: ["bash", "shell-hash.sh", "input.txt"] },
+  { name: "floor: taskrunner --version", cmd: [EXE, "--version"] },
+  {
+    name: "no-op, remote cache configured",
+    cmd: [EXE, "-n", "r", "bash", "task.sh"],
+    env: { TASKRUNNER_REMOTE_CACHE_BUCKET: "bench", TASKRUNNER_S3_ENDPOINT: "http://127.0.0.1:9" },
+  },
+];
+if (turbo.ok) w1.push({ name: "peer: turbo (native) cache hit", cmd: [turbo.exe, "run", "t", "--output-logs=none"], check: turboCheck });
+rows.push(...measure("W1 1 file", repo1, w1));
+
+// W3: the top-level task has no snapshot (it always runs); its 50 nested tasks all skip.
+rows.push(...measure("W3 50 nested", repo1, [
+  { name: "taskrunner: top + 50 nested no-ops", cmd: [EXE, "-n", "top", "bash", "top.sh"] },
+  { name: "taskrunner: top task alone (bash -c true)", cmd: [EXE, "-n", "empty", "bash", "-c", "true"] },
+]));
+
+for (const n of [10_000, 100_000]) {
+  if (process.env.BENCH_QUICK === "1" || (n === 100_000 && process.env.BENCH_SKIP_100K === "1")) continue;
+  const label = `W2 ${n / 1000}k files`;
+  process.stderr.write(`bench: making the ${n}-file repo\n`);
+  const repo = makeRepo(`w2-${n}`, (dir) => {
+    manyFiles(dir, n);
+    writeFileSync(join(dir, "task.sh"), TASK_SH.replaceAll("INPUT", "src"));
+    writeFileSync(join(dir, ".gitignore"), "out.txt\nnode_modules/\n.turbo/\n");
+    if (turbo.ok) setUpTurbo(dir, "src/**");
+  });
+  const w: Workload[] = [
+    noop("t"),
+    { name: "floor: shell pathspec hash (git)", cmd: ["bash", "shell-hash.sh", "src"] },
+  ];
+  if (turbo.ok) w.push({ name: "peer: turbo (native) cache hit", cmd: [turbo.exe, "run", "t", "--output-logs=none"], check: turboCheck });
+  rows.push(...measure(label, repo, w, n === 100_000 ? 15 : RUNS));
+}
+
+// ---- report ----
+const find = (group: string, prefix: string) => rows.find((r) => r.group === group && r.name.startsWith(prefix));
+const w1noop = find("W1 1 file", "taskrunner no-op")!;
+console.log(`\ntaskrunner no-op benchmark: median wall time of ${RUNS} interleaved runs (100k: 15), peak RSS of the measured process`);
+console.log(`${"workload".padEnd(14)} ${"command".padEnd(44)} ${"median ms".padStart(10)} ${"peak MiB".padStart(9)}`);
+for (const r of rows) {
+  const mem = r.peakKiB === null ? "-" : (r.peakKiB / 1024).toFixed(1);
+  console.log(`${r.group.padEnd(14)} ${r.name.padEnd(44)} ${r.medianMs.toFixed(1).padStart(10)} ${mem.padStart(9)}`);
+}
+console.log("\nratios");
+const ratio = (label: string, a: Row | undefined, b: Row | undefined) => {
+  if (a && b) console.log(`  ${label.padEnd(56)} ${(a.medianMs / b.medianMs).toFixed(2)}x`);
+};
+for (const g of ["W1 1 file", "W2 10k files", "W2 100k files"]) {
+  ratio(`${g}: taskrunner / turbo`, find(g, "taskrunner no-op"), find(g, "peer: turbo"));
+  ratio(`${g}: taskrunner / shell hash floor`, find(g, "taskrunner no-op"), find(g, "floor: shell"));
+}
+ratio("W1: taskrunner / --version start-up", w1noop, find("W1 1 file", "floor: taskrunner --version"));
+const w3 = find("W3 50 nested", "taskrunner: top + 50");
+const w3top = find("W3 50 nested", "taskrunner: top task alone");
+if (w3 && w3top) {
+  const perTask = (w3.medianMs - w3top.medianMs) / 50;
+  console.log(`  ${"W3: per nested task ((total - top alone) / 50), ms".padEnd(56)} ${perTask.toFixed(1)}`);
+  console.log(`  ${"W3: per nested task / W1 no-op".padEnd(56)} ${(perTask / w1noop.medianMs).toFixed(2)}x`);
+}
+if (!turbo.ok) console.log(`\n(turbo not measured: ${turbo.reason})`);
