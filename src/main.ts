@@ -4,7 +4,7 @@ import pkg from "../package.json" with { type: "json" };
 import { parseCli, usage } from "./cli.ts";
 import { readSettings, type Settings } from "./settings.ts";
 import { checkTaskName, newBuildId, taskPaths } from "./state/paths.ts";
-import { runTask, type RemoteAccess } from "./task/run.ts";
+import { runTask, type LocalAccess, type RemoteAccess } from "./task/run.ts";
 import type { CommitStatusAccess } from "./task/report.ts";
 import { Cancellation } from "./task/cancel.ts";
 
@@ -61,6 +61,7 @@ async function main(): Promise<number> {
           prefix: settings.remote.prefix,
           logsPrefix: settings.remote.logsPrefix ?? "",
           logsViewUrl: settings.remote.logsViewUrl,
+          signingKey: settings.signingKey,
         };
   const remoteMisconfigured =
     bucket === null && settings.saveRemoteCache
@@ -69,6 +70,9 @@ async function main(): Promise<number> {
 
   const cwd = process.cwd();
   const stateDir = resolve(cwd, settings.stateDir);
+  const localCache = settings.localCache;
+  const local: LocalAccess | null =
+    localCache === null ? null : { dir: resolve(cwd, localCache.dir), prefix: settings.remote.prefix, maxBytes: localCache.maxBytes };
   // The GitHub client (and octokit) is loaded only when statuses are enabled and a task posts.
   const github = settings.github;
   const commitStatus: CommitStatusAccess | null =
@@ -109,6 +113,7 @@ async function main(): Promise<number> {
       parentRequestFd: openFd(nested?.parentRequestFd ?? null),
       settings,
       remote,
+      local,
       remoteMisconfigured,
       commitStatus,
     },

@@ -25,6 +25,18 @@ export interface Settings {
   remote: RemoteSettings;
   /** The GitHub App and repository of commit statuses; set (and complete) only when `commitStatus` is on. */
   github: GithubSettings | null;
+  /** The local output cache (TASKRUNNER_LOCAL_CACHE_DIR), or null when it is off. */
+  localCache: LocalCacheSettings | null;
+  /** TASKRUNNER_CACHE_SIGNING_KEY: archives are signed on upload and verified on restore; redacted wherever it could be printed. */
+  signingKey: Secret | null;
+}
+
+/** The local output cache: a directory in the remote cache's layout, bounded in size. */
+export interface LocalCacheSettings {
+  /** The directory as given (relative paths are resolved against the working directory by main). */
+  dir: string;
+  /** TASKRUNNER_LOCAL_CACHE_MAX_SIZE in bytes. */
+  maxBytes: number;
 }
 
 /** Commit-status settings (SPEC §7), read only with TASKRUNNER_ENABLE_COMMIT_STATUS=1. */
@@ -100,6 +112,34 @@ function descriptor(env: Env, name: string): Result<number | null> {
   return ok(Number(raw));
 }
 
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+/** Default TASKRUNNER_LOCAL_CACHE_MAX_SIZE: a few builds' worth of outputs on a developer's disk. */
+export const DEFAULT_LOCAL_CACHE_MAX_BYTES = 5 * 1024 ** 3;
+
+/**
+ * A size in bytes: digits with an optional K, M, G or T suffix (binary multiples; `KB`, `KiB`
+ * and a trailing `B` are accepted too). Null if malformed.
+ */
+export function parseSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|(b))?$/i.exec(text.trim());
+  if (!m) return null;
+  const unit = (m[2] ?? m[3] ?? "").toLowerCase();
+  return Math.floor(Number(m[1]) * SIZE_UNITS[unit]!);
+}
+
+function readLocalCache(env: Env): Result<LocalCacheSettings | null> {
+  // Parsed even when the cache is off: a malformed value is an error either way.
+  const raw = env.TASKRUNNER_LOCAL_CACHE_MAX_SIZE;
+  let maxBytes = DEFAULT_LOCAL_CACHE_MAX_BYTES;
+  if (raw !== undefined && raw.trim() !== "") {
+    const parsed = parseSize(raw);
+    if (parsed === null) return err(`TASKRUNNER_LOCAL_CACHE_MAX_SIZE must be a size in bytes, optionally with a K, M or G suffix (like 5G), got ${JSON.stringify(raw)}`);
+    maxBytes = parsed;
+  }
+  const dir = nonEmpty(env, "TASKRUNNER_LOCAL_CACHE_DIR");
+  return ok(dir === null ? null : { dir, maxBytes });
+}
+
 function nonEmpty(env: Env, name: string): string | null {
   const v = env[name];
   return v === undefined || v === "" ? null : v;
@@ -141,10 +181,15 @@ export function readSettings(env: Env): Result<Settings> {
   if (!remote.ok) return remote;
   const github = readGithub(env, get(flags.commitStatus));
   if (!github.ok) return github;
+  const localCache = readLocalCache(env);
+  if (!localCache.ok) return localCache;
+  const signingKey = nonEmpty(env, "TASKRUNNER_CACHE_SIGNING_KEY");
 
   return ok({
     remote: remote.value,
     github: github.value,
+    localCache: localCache.value,
+    signingKey: signingKey === null ? null : new Secret(signingKey),
     stateDir: nonEmpty(env, "TASKRUNNER_STATE_DIRECTORY") ?? "/tmp/taskrunner",
     rootDir: nonEmpty(env, "TASKRUNNER_ROOT_DIRECTORY"),
     timestamps: !get(flags.timestampsOff),

@@ -188,8 +188,15 @@ class FrameSlot {
 /**
  * Unpacks a tar.zst stream into `root`: all or nothing. `files` counts the archive's members
  * (files, directories and links). Fails, writing nothing, on a damaged or hostile archive.
+ * `verify`, if given, is asked after the whole archive was read and extracted into the staging
+ * directory and before anything is moved into place (a signature check): a failure is a
+ * failure of the unpack, and nothing is written.
  */
-export async function unpackArchive(source: AsyncIterable<Uint8Array>, root: string): Promise<Result<{ files: number }, string>> {
+export async function unpackArchive(
+  source: AsyncIterable<Uint8Array>,
+  root: string,
+  verify?: () => Result<void, string>,
+): Promise<Result<{ files: number }, string>> {
   let created: string | undefined;
   let staging: string;
   let realRoot: string;
@@ -213,6 +220,10 @@ export async function unpackArchive(source: AsyncIterable<Uint8Array>, root: str
   else if (failure !== TAR_GONE) tar.kill("SIGKILL");
   const exit = await status;
   if ((failure === null || failure === TAR_GONE) && exit !== 0) failure = `tar could not extract the archive (${exit}): ${stderr().trim() || "no message"}`;
+  if (failure === null && verify !== undefined) {
+    const verified = verify();
+    if (!verified.ok) failure = verified.error;
+  }
   try {
     if (failure === null) moveInto(staging, realRoot);
   } catch (e) {

@@ -3,6 +3,10 @@ import { readOffMarker, writeOffMarker } from "../state/off-marker.ts";
 import { Readable } from "node:stream";
 import type { ObjectStore } from "./store.ts";
 import { archiveKey, latestKey, logKey, LOG_CONTENT_TYPE } from "./keys.ts";
+import type { Secret } from "../github/secret.ts";
+import { archiveMac, formatSignature, macSource, macTap, signatureKey, signatureMatches } from "./signing.ts";
+import { pipeline } from "node:stream";
+import { ok, err, type Result } from "../result.ts";
 
 type Say = (level: "info" | "warn" | "error" | "debug", text: string) => void;
 
@@ -22,6 +26,8 @@ export class RemoteCache {
     /** `builds/<build>/remote-cache-off`: why the cache went off earlier in this build. */
     private readonly offMarker: string,
     private readonly say: Say,
+    /** TASKRUNNER_CACHE_SIGNING_KEY: sign uploads, restore only archives signed with it. */
+    private readonly signingKey: Secret | null = null,
   ) {
     this.off = readMarker(offMarker);
     if (this.off !== null) say("warn", `Remote cache is off for this task: ${this.off}`);
@@ -32,12 +38,36 @@ export class RemoteCache {
     return this.off === null;
   }
 
-  /** Downloads and unpacks an archive into `root`; true if restored. */
+  /**
+   * Downloads and unpacks an archive into `root`. With a signing key, the archive's signature
+   * is fetched too and the MAC of the downloaded bytes checked before anything is moved into
+   * place; an unsigned or wrongly signed archive is a miss with a `warn`.
+   */
   async restore(archive: string, root: string): Promise<"restored" | "miss" | "damaged"> {
-    const body = await this.call((s) => s.get(archiveKey(this.prefix, archive)));
+    const key = archiveKey(this.prefix, archive);
+    const body = await this.call((s) => s.get(key));
     if (body === undefined || body === null) return "miss";
+    let source: AsyncIterable<Uint8Array> = body;
+    let verify: (() => Result<void, string>) | undefined;
+    if (this.signingKey !== null) {
+      // Fetched only after the archive exists, so a plain miss still costs one request.
+      const signature = await this.call((s) => s.getText(signatureKey(key)));
+      if (signature === undefined || signature === null) {
+        body.destroy();
+        if (signature === null) this.say("warn", `Remote cache archive ${archive} has no signature, treating it as a miss (with TASKRUNNER_CACHE_SIGNING_KEY set, only signed archives are restored)`);
+        return signature === null ? "damaged" : "miss";
+      }
+      const mac = archiveMac(this.signingKey, archive);
+      const tapped = macSource(body, mac);
+      source = tapped.source;
+      verify = () => {
+        if (!tapped.finished()) return err("the archive was not read to its end, so its signature cannot be checked");
+        if (signatureMatches(signature, mac)) return ok(undefined);
+        return err("its signature does not match (it was signed with another TASKRUNNER_CACHE_SIGNING_KEY, or changed after it was signed)");
+      };
+    }
     const { unpackArchive } = await import("./archive.ts");
-    const unpacked = await unpackArchive(body, root);
+    const unpacked = await unpackArchive(source, root, verify);
     if (unpacked.ok) return "restored";
     body.destroy();
     this.say("warn", `Remote cache archive ${archive} could not be restored, treating it as a miss: ${unpacked.error}`);
@@ -51,23 +81,39 @@ export class RemoteCache {
     return /^[0-9a-f]{40}$/.test(hash) ? hash : null;
   }
 
-  /** Packs `paths` (relative to `root`) and uploads them as `archive`; true if uploaded. */
-  async upload(archive: string, root: string, paths: string[]): Promise<boolean> {
+  /**
+   * Packs `paths` (relative to `root`) and uploads them as `archive`; true if uploaded.
+   * `packed`, if given, is the same archive already packed (the local cache's copy), streamed
+   * instead of packing the outputs a second time; null from it means pack after all.
+   */
+  async upload(archive: string, root: string, paths: string[], packedCopy?: () => Promise<Readable | null>): Promise<boolean> {
     if (!this.usable) {
       this.say("warn", `Not uploading ${archive}: the remote cache is off for this task`);
       return false;
     }
+    const copy = packedCopy === undefined ? null : await packedCopy().catch(() => null);
     const { packArchive } = await import("./archive.ts");
-    const packed = packArchive(root, paths);
-    const body = toNodeReadable(packed.stream);
-    const [put, result] = await Promise.all([this.attempt((s) => s.put(archiveKey(this.prefix, archive), body)), packed.done]);
+    const packed = copy === null ? packArchive(root, paths) : { stream: copy, done: finished(copy) };
+    const key = archiveKey(this.prefix, archive);
+    const mac = this.signingKey === null ? null : archiveMac(this.signingKey, archive);
+    // The MAC is computed as the archive streams to the store: it is never buffered whole.
+    const body = mac === null ? toNodeReadable(packed.stream) : pipeline(packed.stream, macTap(mac), () => {});
+    const [put, result] = await Promise.all([this.attempt((s) => s.put(key, body)), packed.done]);
     // A packing failure also fails the upload (its body errors); it says nothing of the store.
     if (!result.ok) {
       this.say("warn", `Not uploading ${archive}: packing the outputs failed: ${result.error}`);
       return false;
     }
-    if (!put.ok) this.turnOff(describeServiceError(put.error));
-    return put.ok;
+    if (!put.ok) {
+      this.turnOff(describeServiceError(put.error));
+      return false;
+    }
+    if (mac === null) return true;
+    // Written after the archive: a reader that finds the new archive before its signature sees
+    // a missing or stale signature, which is a miss, never an unverified restore.
+    const signed = await this.attempt((s) => s.putText(signatureKey(key), formatSignature(mac)));
+    if (!signed.ok) this.turnOff(describeServiceError(signed.error));
+    return signed.ok;
   }
 
   /** Records `hash` as the latest for a task on a branch. */
@@ -111,6 +157,15 @@ export class RemoteCache {
     this.say("warn", `Remote cache is off for this task: ${reason}`);
     writeOffMarker(this.offMarker, reason);
   }
+}
+
+/** Settles when a stream ends (ok) or fails (the error), like `packArchive`'s `done`. */
+function finished(stream: Readable): Promise<Result<void, string>> {
+  return new Promise((resolve) => {
+    stream.once("end", () => resolve(ok(undefined)));
+    stream.once("error", (e) => resolve(err(`reading the local cache's copy failed: ${e.message}`)));
+    stream.once("close", () => resolve(stream.readableEnded ? ok(undefined) : err("the local cache's copy was closed before its end")));
+  });
 }
 
 function readMarker(path: string): string | null {

@@ -123,4 +123,7 @@ function watchIdle(body: Readable, ms: number, error: () => Error): void {
   });
   body.once("close", () => clearTimeout(timer));
   body.once("end", () => clearTimeout(timer));
+  // A `data` listener switches the body to flowing mode: without this, bytes that arrive before
+  // the caller starts reading (it may await something else first) would be dropped.
+  body.pause();
 }

@@ -3,9 +3,10 @@ import { parseSnapshotArgs, type SnapshotOptions } from "../protocol/snapshot-ar
 import { REPLY_CONTINUE, REPLY_ERROR, REPLY_SKIP } from "../protocol/messages.ts";
 import { hashInputs, describeInputError } from "../inputs/hash.ts";
 import { hasUncommittedChanges, currentBranch, mainBranchCommit } from "../inputs/repo-state.ts";
-import { readSavedState, writeSavedState, type SavedState } from "../state/hash-file.ts";
+import { readSavedHash, readSavedState, writeSavedState, type SavedState } from "../state/hash-file.ts";
 import { archiveName } from "../cache/keys.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
+import type { LocalCache } from "../cache/local-cache.ts";
 
 /** What `snapshot` decided for a task (SPEC §5, "Decision"). */
 export type Outcome =
@@ -13,7 +14,7 @@ export type Outcome =
   | "run"
   /** Inputs unchanged: the task ends here, successfully. */
   | "skip"
-  /** Restored from the remote cache: ends here, and is saved as a success. */
+  /** Restored from the local or remote cache: ends here, and is saved as a success. */
   | "restored"
   /** Prime-cache mode: not run, but saved (and uploaded) as if it had succeeded. */
   | "prime"
@@ -29,7 +30,7 @@ export interface Decision {
   /** The state to save if the task succeeds, with what is needed to re-check the inputs. */
   pending: PendingSave | null;
   options: SnapshotOptions | null;
-  /** How the remote cache applies to this task, or null if it does not. */
+  /** How the output caches (local, remote) apply to this task, or null if neither does. */
   remote: RemotePlan | null;
 }
 
@@ -66,6 +67,8 @@ export interface DecideContext {
   mainBranch: string | null;
   /** The remote cache, or null if none is configured; created on first use. */
   remoteCache: (() => Promise<RemoteCache>) | null;
+  /** The local output cache, or null if TASKRUNNER_LOCAL_CACHE_DIR is not set; created on first use. */
+  localCache: (() => Promise<LocalCache>) | null;
   /** A missing setting the remote cache needs for what is asked (an error if it applies). */
   remoteMisconfigured: string | null;
   say(level: "info" | "warn" | "error" | "debug", text: string): void;
@@ -99,10 +102,11 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     return errorDecision();
   }
   const { hash, hashInput, listing } = hashed.value;
-  const saved = readSavedState(ctx.hashPath);
-  ctx.say("debug", `hash ${hash} (saved: ${saved?.hash ?? "none"})`);
+  const savedHash = readSavedHash(ctx.hashPath);
+  ctx.say("debug", `hash ${hash} (saved: ${savedHash ?? "none"})`);
 
-  if (saved !== null && saved.hash === hash && !ctx.force) return { ...base, outcome: "skip", reply: REPLY_SKIP };
+  if (savedHash === hash && !ctx.force) return { ...base, outcome: "skip", reply: REPLY_SKIP };
+  const saved = readSavedState(ctx.hashPath);
 
   const remote = plan.value === null ? null : { ...plan.value, archive: archiveName(ctx.name, options.cacheVersion, hash) };
   const pending: PendingSave = {
@@ -115,6 +119,17 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
   if (ctx.primeCacheMode) {
     ctx.say("debug", "prime-cache mode: not running the task, saving it as if it succeeded");
     return { ...withPlan, outcome: "prime", reply: REPLY_SKIP };
+  }
+
+  // The local cache first: it is the developer's own disk, so it applies with uncommitted
+  // changes too (the hash covers them; nothing from it reaches anyone else).
+  if (remote !== null && ctx.localCache !== null && !ctx.force) {
+    const local = await ctx.localCache();
+    if ((await local.restore(remote.archive, remote.cacheRoot)) === "restored") {
+      ctx.say("info", `Found local cache ${remote.archive}, restoring`);
+      ctx.say("info", "Restored from local cache");
+      return { ...withPlan, outcome: "restored", reply: REPLY_SKIP };
+    }
   }
 
   const cache = remote !== null && ctx.remoteCache !== null ? await ctx.remoteCache() : null;
@@ -174,6 +189,6 @@ function remotePlan(options: SnapshotOptions, ctx: DecideContext): { ok: true; v
     outputs.push({ rel, given });
   }
   if (ctx.remoteMisconfigured !== null) return { ok: false, error: ctx.remoteMisconfigured };
-  if (ctx.remoteCache === null) return { ok: true, value: null };
+  if (ctx.remoteCache === null && ctx.localCache === null) return { ok: true, value: null };
   return { ok: true, value: { cacheRoot, outputs, fuzzy: options.fuzzyCache, version: options.cacheVersion } };
 }

@@ -7,6 +7,7 @@ import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { currentBranch } from "../inputs/repo-state.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
+import type { LocalCache } from "../cache/local-cache.ts";
 
 /** What finishing a successful task needs. */
 export interface FinishContext {
@@ -20,6 +21,9 @@ export interface FinishContext {
   /** Upload the outputs (TASKRUNNER_SAVE_REMOTE_CACHE=1 and the task ran or primed). */
   upload: boolean;
   remoteCache: (() => Promise<RemoteCache>) | null;
+  localCache: (() => Promise<LocalCache>) | null;
+  /** Save the outputs in the local cache (it is set and the task ran or primed). */
+  fillLocal: boolean;
   /** True once the runner was signalled: nothing more may be saved or uploaded. */
   cancelled(): boolean;
   out: TaskOutput;
@@ -57,12 +61,31 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
   }
   if (ctx.cancelled()) return 1;
   writeSavedState(ctx.hashPath, pending.state);
-  if (ctx.upload) await upload(decision, ctx);
+  const filled = ctx.fillLocal && (await fillLocal(decision, ctx));
+  if (ctx.upload) await upload(decision, ctx, filled);
   return 0;
 }
 
-/** Uploads the outputs, and with --fuzzy-cache records the hash as this branch's latest. */
-async function upload(decision: Decision, ctx: FinishContext): Promise<void> {
+/** Saves the outputs in the local cache (whether or not they are uploaded too). */
+async function fillLocal(decision: Decision, ctx: FinishContext): Promise<boolean> {
+  const plan = decision.remote;
+  if (plan === null || ctx.localCache === null) return false;
+  const missing = plan.outputs.filter((o) => !exists(join(plan.cacheRoot, o.rel)));
+  if (missing.length > 0) {
+    ctx.say("warn", `Not saving ${plan.archive} in the local cache: these outputs do not exist after the task succeeded: ${missing.map((o) => o.given).join(", ")}`);
+    return false;
+  }
+  const local = await ctx.localCache();
+  const filled = await local.fill(plan.archive, plan.cacheRoot, plan.outputs.map((o) => o.rel));
+  if (filled) ctx.say("debug", `saved ${plan.archive} in the local cache`);
+  return filled;
+}
+
+/**
+ * Uploads the outputs, and with --fuzzy-cache records the hash as this branch's latest. With
+ * the local cache just filled, its copy of the archive is uploaded: the outputs are packed once.
+ */
+async function upload(decision: Decision, ctx: FinishContext, filledLocal: boolean): Promise<void> {
   const plan = decision.remote;
   const pending = decision.pending;
   if (plan === null || pending === null || ctx.remoteCache === null) return;
@@ -72,7 +95,9 @@ async function upload(decision: Decision, ctx: FinishContext): Promise<void> {
     return;
   }
   const cache = await ctx.remoteCache();
-  if (!(await cache.upload(plan.archive, plan.cacheRoot, plan.outputs.map((o) => o.rel)))) return;
+  const local = filledLocal && ctx.localCache !== null ? await ctx.localCache() : null;
+  const copy = local === null ? undefined : () => local.read(plan.archive);
+  if (!(await cache.upload(plan.archive, plan.cacheRoot, plan.outputs.map((o) => o.rel), copy))) return;
   ctx.say("debug", `uploaded ${plan.archive}`);
   if (!plan.fuzzy) return;
   const branch = await currentBranch(ctx.cwd, ctx.env);

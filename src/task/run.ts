@@ -1,5 +1,6 @@
 import { tmpdir, constants } from "node:os";
 import { TaskOutput } from "../output/task-output.ts";
+import { localTimeIsUtc } from "../output/format.ts";
 import { serveRequests } from "../protocol/server.ts";
 import { REPLY_ERROR, invalidRequestMessage, unknownCommandMessage, type Request } from "../protocol/messages.ts";
 import { SNAPSHOT_FUNCTION, SNAPSHOT_FUNCTION_ENV } from "../protocol/snapshot-function.ts";
@@ -14,9 +15,12 @@ import { tellParent, exitStatusText } from "./parent.ts";
 import type { Cancellation } from "./cancel.ts";
 import type { ObjectStore } from "../cache/store.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
+import type { LocalCache } from "../cache/local-cache.ts";
+import type { Secret } from "../github/secret.ts";
 import { logViewUrl } from "../cache/keys.ts";
 import { TaskReport, type CommitStatusAccess } from "./report.ts";
 import { join } from "node:path";
+import { readlinkSync } from "node:fs";
 
 /** Everything one invocation needs to run its task. */
 export interface TaskInvocation {
@@ -48,6 +52,8 @@ export interface TaskInvocation {
   };
   /** The remote cache, if a bucket is configured. */
   remote: RemoteAccess | null;
+  /** The local output cache, if TASKRUNNER_LOCAL_CACHE_DIR is set. */
+  local: LocalAccess | null;
   /** A setting the remote cache needs and lacks, reported when a task uses it. */
   remoteMisconfigured: string | null;
   /** GitHub commit statuses, if TASKRUNNER_ENABLE_COMMIT_STATUS=1. */
@@ -61,6 +67,15 @@ export interface RemoteAccess {
   logsPrefix: string;
   /** TASKRUNNER_LOGS_VIEW_URL: where uploaded logs can be viewed, or null. */
   logsViewUrl: string | null;
+  /** TASKRUNNER_CACHE_SIGNING_KEY, or null: archives are then neither signed nor checked. */
+  signingKey: Secret | null;
+}
+
+/** The local output cache: an absolute directory, the key prefix and the size bound. */
+export interface LocalAccess {
+  dir: string;
+  prefix: string;
+  maxBytes: number;
 }
 
 const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapshot once, with all inputs and outputs";
@@ -76,6 +91,7 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
     stdoutFd: inv.toplevelStdout,
     stderrFd: inv.toplevelStderr,
     logPath: inv.paths.log,
+    utc: inv.settings.timestamps && localTimeIsUtc(inv.env.TZ, localtimeLink),
   });
   const say = (level: "info" | "warn" | "error" | "debug", text: string) => out.message(level, text);
   tellParent(inv.parentRequestFd, `Starting subtask ${inv.name}`);
@@ -97,7 +113,16 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
       ? null
       : () =>
           (cache ??= import("../cache/remote-cache.ts").then(
-            ({ RemoteCache }) => new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say),
+            ({ RemoteCache }) => new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey),
+          ));
+  let localLoaded: Promise<LocalCache> | null = null;
+  const local = inv.local;
+  const localCache =
+    local === null
+      ? null
+      : () =>
+          (localLoaded ??= Promise.all([import("../cache/local-cache.ts"), import("../cache/local-store.ts")]).then(
+            ([{ LocalCache }, { LocalStore }]) => new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say),
           ));
 
   const report =
@@ -109,7 +134,7 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
   if (report !== null && inv.topLevel) await report.prepare();
 
   const seen: { decision: Decision | null } = { decision: null };
-  const code = await runLocked(inv, out, say, cancel, remoteCache, report, seen);
+  const code = await runLocked(inv, out, say, cancel, { remoteCache, localCache }, report, seen);
   let targetUrl: string | null = null;
   if (inv.settings.uploadLogs && remoteCache !== null) {
     const uploaded = await (await remoteCache()).uploadLog(remote!.logsPrefix, inv.buildId, inv.name, inv.paths.log);
@@ -132,7 +157,7 @@ async function runLocked(
   out: TaskOutput,
   say: (level: "info" | "warn" | "error" | "debug", text: string) => void,
   cancel: Cancellation,
-  remoteCache: (() => Promise<RemoteCache>) | null,
+  { remoteCache, localCache }: { remoteCache: (() => Promise<RemoteCache>) | null; localCache: (() => Promise<LocalCache>) | null },
   report: TaskReport | null,
   seen: { decision: Decision | null },
 ): Promise<number> {
@@ -146,6 +171,7 @@ async function runLocked(
     return 127;
   }
   cancel.attach(task.proc.pid);
+  out.warmClock();
 
   const handle = async (request: Request): Promise<string | null> => {
     switch (request.kind) {
@@ -170,6 +196,7 @@ async function runLocked(
           fallbackBranches: inv.settings.fallbackBranches,
           mainBranch: inv.settings.mainBranch,
           remoteCache,
+          localCache,
           remoteMisconfigured: inv.remoteMisconfigured,
           force: inv.force,
           primeCacheMode: inv.settings.primeCacheMode,
@@ -241,6 +268,8 @@ async function runLocked(
       recheck: d.outcome === "run",
       upload: inv.settings.saveRemoteCache && (d.outcome === "run" || d.outcome === "prime"),
       remoteCache,
+      localCache,
+      fillLocal: d.outcome === "run" || d.outcome === "prime",
       cancelled: () => cancel.signal !== null,
       out,
       say,
@@ -286,6 +315,14 @@ function startError(e: unknown): string {
   if (code === "ENOENT") return "command not found (check the name and PATH)";
   if (code === "EACCES") return "permission denied (is it executable?)";
   return e instanceof Error ? e.message : String(e);
+}
+
+function localtimeLink(): string | null {
+  try {
+    return readlinkSync("/etc/localtime");
+  } catch {
+    return null;
+  }
 }
 
 /** The number of a signal name (SIGTERM -> 15). */

@@ -1,5 +1,5 @@
 import { test, expect } from "bun:test";
-import { readSettings } from "../../src/settings.ts";
+import { readSettings, parseSize } from "../../src/settings.ts";
 
 test("defaults", () => {
   const r = readSettings({});
@@ -32,6 +32,8 @@ test("defaults", () => {
         timeoutSeconds: 5,
       },
       github: null,
+      localCache: null,
+      signingKey: null,
     },
   });
 });
@@ -50,6 +52,12 @@ const values: [Record<string, string>, string, unknown][] = [
   [{ TASKRUNNER_STATE_DIRECTORY: "" }, "stateDir", "/tmp/taskrunner"],
   [{ TASKRUNNER_FALLBACK_BRANCHES: " main  dev\tx " }, "fallbackBranches", ["main", "dev", "x"]],
   [{ TASKRUNNER_MAIN_BRANCH: "main" }, "mainBranch", "main"],
+  [{ TASKRUNNER_LOCAL_CACHE_DIR: "/c" }, "localCache", { dir: "/c", maxBytes: 5 * 1024 ** 3 }],
+  [{ TASKRUNNER_LOCAL_CACHE_DIR: "c", TASKRUNNER_LOCAL_CACHE_MAX_SIZE: "10M" }, "localCache", { dir: "c", maxBytes: 10 * 1024 ** 2 }],
+  [{ TASKRUNNER_LOCAL_CACHE_DIR: "/c", TASKRUNNER_LOCAL_CACHE_MAX_SIZE: "" }, "localCache", { dir: "/c", maxBytes: 5 * 1024 ** 3 }],
+  [{ TASKRUNNER_LOCAL_CACHE_DIR: "" }, "localCache", null],
+  [{ TASKRUNNER_LOCAL_CACHE_MAX_SIZE: "1G" }, "localCache", null],
+  [{ TASKRUNNER_CACHE_SIGNING_KEY: "" }, "signingKey", null],
   [{ TASKRUNNER_GITHUB_TOKEN_REFRESH_THRESHOLD_SECONDS: "60" }, "githubTokenRefreshThresholdSeconds", 60],
   [{ _taskrunner_build_id: "b" }, "nested", { buildId: "b", stdoutFd: null, stderrFd: null, parentRequestFd: null }],
   [
@@ -92,11 +100,46 @@ const errors: [Record<string, string>, string][] = [
   [{ TASKRUNNER_S3_ENDPOINT: "localhost:9000" }, 'TASKRUNNER_S3_ENDPOINT must be a URL like http://localhost:9000, got "localhost:9000"'],
   [{ TASKRUNNER_AWS_ACCESS_KEY: "k" }, "TASKRUNNER_AWS_SECRET_KEY is not set but TASKRUNNER_AWS_ACCESS_KEY is; set both, or neither to use the standard AWS credential chain"],
   [{ TASKRUNNER_AWS_SECRET_KEY: "s" }, "TASKRUNNER_AWS_ACCESS_KEY is not set but TASKRUNNER_AWS_SECRET_KEY is; set both, or neither to use the standard AWS credential chain"],
+  [{ TASKRUNNER_LOCAL_CACHE_DIR: "/c", TASKRUNNER_LOCAL_CACHE_MAX_SIZE: "lots" }, 'TASKRUNNER_LOCAL_CACHE_MAX_SIZE must be a size in bytes, optionally with a K, M or G suffix (like 5G), got "lots"'],
+  [{ TASKRUNNER_LOCAL_CACHE_MAX_SIZE: "-1K" }, 'TASKRUNNER_LOCAL_CACHE_MAX_SIZE must be a size in bytes, optionally with a K, M or G suffix (like 5G), got "-1K"'],
   [{ _taskrunner_build_id: "b", _taskrunner_toplevel_stdout: "x" }, '_taskrunner_toplevel_stdout must be a file descriptor number, got "x"'],
 ];
 
 test.each(errors)("%j is an error", (env, message) => {
   expect(readSettings(env)).toEqual({ ok: false, error: message });
+});
+
+const sizes: [string, number | null][] = [
+  ["0", 0],
+  ["1234", 1234],
+  ["512B", 512],
+  ["1k", 1024],
+  ["1K", 1024],
+  ["1KB", 1024],
+  ["1KiB", 1024],
+  ["10M", 10 * 1024 ** 2],
+  ["5G", 5 * 1024 ** 3],
+  [" 2 G ", 2 * 1024 ** 3],
+  ["1.5M", 1.5 * 1024 ** 2],
+  ["1T", 1024 ** 4],
+  ["", null],
+  ["G", null],
+  ["5X", null],
+  ["5 GB extra", null],
+  ["-5", null],
+  ["1e9", null],
+];
+
+test.each(sizes)("size %j is %p bytes", (text, bytes) => {
+  expect(parseSize(text)).toBe(bytes);
+});
+
+test("the signing key is kept, redacted", () => {
+  const r = readSettings({ TASKRUNNER_CACHE_SIGNING_KEY: "s3cr3t-key" });
+  if (!r.ok) throw new Error(r.error);
+  expect(r.value.signingKey?.reveal()).toBe("s3cr3t-key");
+  expect(JSON.stringify(r.value)).not.toContain("s3cr3t");
+  expect(String(r.value.signingKey)).toBe("[redacted]");
 });
 
 // Commit statuses (SPEC §7): the GitHub settings are read, and required, only when enabled.
