@@ -1,4 +1,3 @@
-import { createPrivateKey } from "node:crypto";
 import { type Result, ok, err } from "../result.ts";
 
 /**
@@ -23,6 +22,9 @@ export function checkPrivateKey(pem: string): Result<string> {
     );
   }
   try {
+    // Loaded here, not at the top: settings.ts imports this module on every run, and loading
+    // node:crypto costs ~1.5 ms of start-up that the no-op path (statuses off) must not pay.
+    const { createPrivateKey } = require("node:crypto") as typeof import("node:crypto");
     const key = createPrivateKey({ key: pem, format: "pem" });
     if (key.asymmetricKeyType !== "rsa") return err(`GITHUB_APP_PRIVATE_KEY is not an RSA key (it is ${key.asymmetricKeyType}); GitHub Apps sign with RSA (RS256)`);
   } catch (e) {
