@@ -4,7 +4,11 @@ import { type Result, ok, err } from "./result.ts";
 export type Invocation =
   | { kind: "run"; name: string | null; force: boolean; command: string[] }
   | { kind: "help" }
-  | { kind: "version" };
+  | { kind: "version" }
+  /** `--trace [BUILD]`: render a build's trace as an HTML page (BUILD null: the latest build). */
+  | { kind: "trace"; build: string | null }
+  /** `--explain NAME`: what changed in the task's hash input between its last two recorded runs. */
+  | { kind: "explain"; name: string };
 
 /** The runner's own options, the single source for parsing and for `--help`. */
 export const OPTIONS = {
@@ -12,13 +16,15 @@ export const OPTIONS = {
   force: { alias: "f", takesValue: false, description: "Run even if the inputs are unchanged (nested tasks are not forced)" },
   help: { alias: "h", takesValue: false, description: "Show this help" },
   version: { alias: "V", takesValue: false, description: "Show the version" },
+  explain: { alias: null, takesValue: true, description: "Show what changed in the task's inputs between its last two recorded runs" },
+  trace: { alias: null, takesValue: false, description: "Render a build's trace (default: the latest build) as an HTML page and print its path" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 function lookup(word: string): OptionName | null {
   for (const [long, def] of Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]) {
-    if (word === `--${long}` || word === `-${def.alias}`) return long;
+    if (word === `--${long}` || (def.alias !== null && word === `-${def.alias}`)) return long;
   }
   return null;
 }
@@ -41,6 +47,18 @@ export function parseCli(argv: string[]): Result<Invocation> {
     if (option === null) return err(`unknown option ${JSON.stringify(word)} (options go before CMD; see --help)`);
     if (option === "help") return ok({ kind: "help" });
     if (option === "version") return ok({ kind: "version" });
+    if (option === "trace") {
+      // A management command: takes at most one BUILD and nothing after it.
+      const rest = eq > 0 ? [word.slice(eq + 1), ...argv.slice(i + 1)] : argv.slice(i + 1);
+      if (rest.length > 1) return err(`--trace takes at most one BUILD, got ${JSON.stringify(rest.join(" "))}`);
+      return ok({ kind: "trace", build: rest[0] ?? null });
+    }
+    if (option === "explain") {
+      // A management command: exactly one NAME and nothing after it.
+      const rest = eq > 0 ? [word.slice(eq + 1), ...argv.slice(i + 1)] : argv.slice(i + 1);
+      if (rest.length !== 1) return err(`--explain takes one task NAME, got ${rest.length === 0 ? "none" : JSON.stringify(rest.join(" "))}`);
+      return ok({ kind: "explain", name: rest[0]! });
+    }
     if (option === "force") {
       if (eq > 0) return err(`option --force takes no value, got ${JSON.stringify(word)}`);
       force = true;
@@ -64,7 +82,7 @@ export function parseCli(argv: string[]): Result<Invocation> {
 /** The `--help` text. */
 export function usage(version: string): string {
   const rows = (Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]).map(
-    ([long, def]) => [`-${def.alias}, --${long}${def.takesValue ? " NAME" : ""}`, def.description] as const,
+    ([long, def]) => [`${def.alias === null ? "    " : `-${def.alias}, `}--${long}${def.takesValue ? " NAME" : long === "trace" ? " [BUILD]" : ""}`, def.description] as const,
   );
   const width = Math.max(...rows.map(([left]) => left.length));
   return [

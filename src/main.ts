@@ -46,6 +46,23 @@ async function main(): Promise<number> {
   if (!settingsResult.ok) fail(settingsResult.error);
   const settings: Settings = settingsResult.value;
 
+  if (invocation.kind === "trace") {
+    // Loaded only here: the renderer is not on the start-up path.
+    const { renderTrace } = await import("./trace/render.ts");
+    const page = renderTrace(resolve(process.cwd(), settings.stateDir), invocation.build);
+    if (!page.ok) fail(page.error);
+    writeSync(1, `${page.value}\n`);
+    return 0;
+  }
+
+  if (invocation.kind === "explain") {
+    const { explainTask } = await import("./explain.ts");
+    const text = explainTask(resolve(process.cwd(), settings.stateDir), invocation.name);
+    if (!text.ok) fail(text.error);
+    writeSync(1, text.value);
+    return 0;
+  }
+
   const name = checkTaskName(invocation.name ?? basename(invocation.command[0]!));
   if (!name.ok) fail(name.error);
 

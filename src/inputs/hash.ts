@@ -12,6 +12,7 @@ import { findIndex } from "./find-index.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import { type Result, ok, err } from "../result.ts";
 import { runGit } from "./run-git.ts";
+import { timed } from "../trace/spans.ts";
 import {
   type GitCommand,
   type InputError,
@@ -53,7 +54,11 @@ export interface HashInputsOptions {
 const NEWLINE = new Uint8Array([10]);
 
 /** Hashes the inputs of a `snapshot` call; git is run only when there are pathspecs. */
-export async function hashInputs(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
+export function hashInputs(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
+  return timed("hashing", () => hashUntraced(opts));
+}
+
+async function hashUntraced(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
   const raw = joinRaw(opts.raw);
   if (opts.pathspecs.length === 0) return ok(finish(new Uint8Array(0), raw));
   const listed = await listPathspecs(opts);

@@ -1,3 +1,4 @@
+import { lstatSync } from "node:fs";
 import { relative, resolve, isAbsolute } from "node:path";
 import { parseSnapshotArgs, type SnapshotOptions } from "../protocol/snapshot-args.ts";
 import { REPLY_CONTINUE, REPLY_ERROR, REPLY_SKIP } from "../protocol/messages.ts";
@@ -5,6 +6,8 @@ import { hashInputs, describeInputError } from "../inputs/hash.ts";
 import { hasUncommittedChanges, currentBranch, mainBranchCommit } from "../inputs/repo-state.ts";
 import { readSavedHash, readSavedState, writeSavedState, type SavedState } from "../state/hash-file.ts";
 import { archiveName } from "../cache/keys.ts";
+import { appendHistory, historyPath, noteSkip, type RecordOutcome } from "../state/history.ts";
+import { describeDiff, diffInputs, splitSaved } from "../inputs/input-diff.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
 import type { LocalCache } from "../cache/local-cache.ts";
 
@@ -105,8 +108,19 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
   const savedHash = readSavedHash(ctx.hashPath);
   ctx.say("debug", `hash ${hash} (saved: ${savedHash ?? "none"})`);
 
-  if (savedHash === hash && !ctx.force) return { ...base, outcome: "skip", reply: REPLY_SKIP };
+  // Inputs unchanged, but a declared output gone: restore it (the caches below) or run.
+  const missing = savedHash === hash && !ctx.force ? missingOutput(options.outputs, ctx.cwd) : null;
+  if (savedHash === hash && !ctx.force && missing === null) {
+    noteSkip(historyPath(ctx.hashPath));
+    return { ...base, outcome: "skip", reply: REPLY_SKIP };
+  }
+  if (missing !== null) ctx.say("info", `Output ${missing} is missing, not skipping`);
   const saved = readSavedState(ctx.hashPath);
+  if (saved !== null && saved.hash !== hash) {
+    // The saved hash input is already read here: the diff costs no extra file read.
+    const now = { listing, raw: hashInput.slice(listing.length) };
+    for (const line of describeDiff(diffInputs(splitSaved(saved.hashInput, now), now))) ctx.say("debug", `changed since the saved hash: ${line}`);
+  }
 
   const remote = plan.value === null ? null : { ...plan.value, archive: archiveName(ctx.name, options.cacheVersion, hash) };
   const pending: PendingSave = {
@@ -116,8 +130,17 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     listing,
   };
   const withPlan = { ...base, remote, pending };
+  const record = (outcome: RecordOutcome): void => {
+    try {
+      appendHistory(historyPath(ctx.hashPath), { time: new Date().toISOString(), outcome, hash, hashInput, listingLength: listing.length });
+    } catch (e) {
+      // The history only serves --explain: it never fails a task.
+      ctx.say("debug", `could not record the decision for --explain: ${(e as Error).message}`);
+    }
+  };
   if (ctx.primeCacheMode) {
     ctx.say("debug", "prime-cache mode: not running the task, saving it as if it succeeded");
+    record("primed");
     return { ...withPlan, outcome: "prime", reply: REPLY_SKIP };
   }
 
@@ -128,6 +151,7 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     if ((await local.restore(remote.archive, remote.cacheRoot)) === "restored") {
       ctx.say("info", `Found local cache ${remote.archive}, restoring`);
       ctx.say("info", "Restored from local cache");
+      record("restored");
       return { ...withPlan, outcome: "restored", reply: REPLY_SKIP };
     }
   }
@@ -142,12 +166,14 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
         // The lookup is a GET of the archive itself: a hit costs one request, not two.
         ctx.say("info", `Found remote cache ${remote.archive}, restoring`);
         ctx.say("info", "Restored from remote cache");
+        record("restored");
         return { ...withPlan, outcome: "restored", reply: REPLY_SKIP };
       }
     }
   }
 
-  ctx.say("info", "Inputs changed, running task");
+  ctx.say("info", missing === null ? "Inputs changed, running task" : "Running task");
+  record("ran");
 
   if (cache !== null && remote !== null && remote.fuzzy && !ctx.force) {
     const main = await mainBranchCommit(ctx.cwd, ctx.env, ctx.mainBranch);
@@ -157,6 +183,21 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     }
   }
   return { ...withPlan, outcome: "run", reply: REPLY_CONTINUE, announced: true };
+}
+
+/**
+ * The first declared output that no longer exists (one lstat each: this is the no-op path), or
+ * null. A dangling symlink counts as present: it is what the task left.
+ */
+function missingOutput(outputs: string[], cwd: string): string | null {
+  for (const given of outputs) {
+    try {
+      lstatSync(resolve(cwd, given));
+    } catch {
+      return given;
+    }
+  }
+  return null;
 }
 
 /** Step 7: the latest archive of the current branch, else of each fallback branch. */

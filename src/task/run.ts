@@ -21,6 +21,7 @@ import { logViewUrl } from "../cache/keys.ts";
 import { TaskReport, type CommitStatusAccess } from "./report.ts";
 import { join } from "node:path";
 import { readlinkSync } from "node:fs";
+import { endSpan, flushTrace, nowUs, timed, traceMethods, writeTraceJson } from "../trace/spans.ts";
 
 /** Everything one invocation needs to run its task. */
 export interface TaskInvocation {
@@ -94,13 +95,18 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
     utc: inv.settings.timestamps && localTimeIsUtc(inv.env.TZ, localtimeLink),
   });
   const say = (level: "info" | "warn" | "error" | "debug", text: string) => out.message(level, text);
+  const traceStart = nowUs();
   tellParent(inv.parentRequestFd, `Starting subtask ${inv.name}`);
 
+  const lockStart = nowUs();
   const lock = await acquireLock(inv.paths.lock, () => say("debug", `waiting for the lock ${inv.paths.lock}`));
+  endSpan("lock wait", lockStart);
   // Checked under the lock, so a duplicate that waited sees the first one's result (SPEC §4).
   const recorded = inv.topLevel ? null : readResult(inv.paths.result);
   if (recorded !== null) {
     tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(recorded)}`);
+    endSpan(`task ${inv.name}`, traceStart, { result: "recorded", exitCode: recorded });
+    flushTrace(inv.paths.buildDir, inv.name);
     lock.release();
     return recorded;
   }
@@ -113,7 +119,13 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
       ? null
       : () =>
           (cache ??= import("../cache/remote-cache.ts").then(
-            ({ RemoteCache }) => new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey),
+            ({ RemoteCache }) =>
+              traceMethods(new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey), {
+                restore: "cache restore (remote)",
+                latest: "cache lookup (remote latest)",
+                upload: "upload (remote)",
+                uploadLog: "log upload",
+              }),
           ));
   let localLoaded: Promise<LocalCache> | null = null;
   const local = inv.local;
@@ -122,13 +134,18 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
       ? null
       : () =>
           (localLoaded ??= Promise.all([import("../cache/local-cache.ts"), import("../cache/local-store.ts")]).then(
-            ([{ LocalCache }, { LocalStore }]) => new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say),
+            ([{ LocalCache }, { LocalStore }]) =>
+              traceMethods(new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say), { restore: "cache restore (local)", fill: "cache fill (local)" }),
           ));
 
   const report =
     inv.commitStatus === null
       ? null
-      : new TaskReport(inv.commitStatus, { name: inv.name, cwd: inv.cwd, env: inv.env, offMarker: join(inv.paths.buildDir, "commit-status-off"), say });
+      : traceMethods(new TaskReport(inv.commitStatus, { name: inv.name, cwd: inv.cwd, env: inv.env, offMarker: join(inv.paths.buildDir, "commit-status-off"), say }), {
+          prepare: "github token",
+          decided: "status post",
+          finished: "status post",
+        });
   // SPEC §7: the top level gets a token before its task starts, so that its subtasks, nested
   // or parallel, find it in the token cache: one token request per build.
   if (report !== null && inv.topLevel) await report.prepare();
@@ -148,6 +165,10 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
   writeResult(inv.paths.result, code);
   tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(code)}`);
   out.finish(code === 0);
+  endSpan(`task ${inv.name}`, traceStart, { exitCode: code });
+  flushTrace(inv.paths.buildDir, inv.name);
+  // Every runner of the build has appended its line by now (they ran inside this task).
+  if (inv.topLevel) writeTraceJson(inv.paths.buildDir, inv.buildId);
   lock.release();
   return code;
 }
@@ -163,6 +184,7 @@ async function runLocked(
 ): Promise<number> {
   let decision: Decision | null = null;
   let task: SpawnedTask;
+  const runStart = nowUs();
   try {
     task = spawnTask({ command: inv.command, env: childEnv(inv), toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
   } catch (e) {
@@ -190,7 +212,7 @@ async function runLocked(
           say("error", SNAPSHOT_TWICE);
           return REPLY_ERROR;
         }
-        decision = await decide(request.args, {
+        decision = await timed("decide", () => decide(request.args, {
           name: inv.name,
           rootDir: inv.settings.rootDir,
           fallbackBranches: inv.settings.fallbackBranches,
@@ -205,7 +227,7 @@ async function runLocked(
           env: inv.env,
           tmpDir: tmpdir(),
           say,
-        });
+        }));
         seen.decision = decision;
         // Posted before the reply, so `pending` is on GitHub before the task's work starts.
         const options = decision.options;
@@ -225,6 +247,7 @@ async function runLocked(
   const stderr = readLines(task.stderr, (line) => out.line("stderr", line));
 
   const exitCode = await task.proc.exited;
+  endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
   const signal = task.proc.signalCode;
   let code = signal === null ? exitCode : 128 + (typeof signal === "number" ? signal : signalNumber(signal));
 
@@ -259,7 +282,7 @@ async function runLocked(
     return 0;
   }
   if (code === 0 && d?.pending) {
-    code = await finishSuccess(d, {
+    code = await timed("finish", () => finishSuccess(d, {
       name: inv.name,
       cwd: inv.cwd,
       env: inv.env,
@@ -273,7 +296,7 @@ async function runLocked(
       cancelled: () => cancel.signal !== null,
       out,
       say,
-    });
+    }));
     if (cancel.signal !== null) {
       say("error", `Cancelled by ${cancel.signal}`);
       return cancel.exitCode();
