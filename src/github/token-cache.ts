@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync, renameSync, unlinkSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../state/atomic-file.ts";
 
 // The machine-wide installation token cache, `<state>/.github-token-cache.json` (SPEC §7):
 //   {"cachedToken":"ghs_…","cachedExpiresAt":"2025-01-01T12:00:00.000Z","cachedFor":"…"}
@@ -76,17 +76,5 @@ export function readTokenCache(path: string): CachedToken | null {
  * a credential. Call under the cache lock. Throws on I/O errors.
  */
 export function writeTokenCache(path: string, t: CachedToken): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, formatTokenCache(t), { mode: 0o600 });
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never written, or already renamed
-    }
-    throw e;
-  }
+  writeFileAtomic(path, formatTokenCache(t), { mode: 0o600 });
 }

@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync, renameSync, mkdirSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "./atomic-file.ts";
 
 /** The saved state of a task: `hash/<name>.hash` (SPEC §5, step 3). */
 export interface SavedState {
@@ -51,19 +51,5 @@ export function readSavedHash(path: string): string | null {
  * half-written file that could be read as a "fresh" hash.
  */
 export function writeSavedState(path: string, state: SavedState): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const body = JSON.stringify({ hash: state.hash, hashInput: state.hashInput, mainBranchCommit: state.mainBranchCommit });
-  try {
-    writeFileSync(tmp, body);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, body);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
+  writeFileAtomic(path, JSON.stringify({ hash: state.hash, hashInput: state.hashInput, mainBranchCommit: state.mainBranchCommit }));
 }

@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync, renameSync, mkdirSync, unlinkSync, utimesSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync, utimesSync, statSync } from "node:fs";
+import { writeFileAtomic } from "./atomic-file.ts";
 
 // `hash/<name>.history.json`: the last two decisions of a task, for `--explain` (the hash file
 // keeps its three keys, as the earlier implementation wrote them).
@@ -81,20 +81,5 @@ export function readHistory(path: string): History | null {
 export function appendHistory(path: string, record: HistoryRecord): void {
   const previous = readHistory(path)?.records.at(-1);
   const body = JSON.stringify(previous === undefined ? [record] : [previous, record]);
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, body);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, body);
-  }
-  const time = new Date(record.time);
-  try {
-    utimesSync(tmp, time, time);
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
+  writeFileAtomic(path, body, { mtime: new Date(record.time) });
 }

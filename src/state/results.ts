@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync, renameSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "./atomic-file.ts";
 
 /** The exit code recorded for a task earlier in this build, or null (SPEC §2). */
 export function readResult(path: string): number | null {
@@ -15,8 +15,5 @@ export function readResult(path: string): number | null {
 
 /** Records a finished task's exit code for later invocations of the same name in this build. */
 export function writeResult(path: string, code: number): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${code}\n`);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${code}\n`);
 }

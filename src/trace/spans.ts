@@ -3,8 +3,9 @@
 // write, so nested and parallel runners of a build never interleave. The top level then turns
 // the lines into trace.json. Tiny on purpose: this module is on the no-op path.
 
-import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync, constants } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync, constants } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../state/atomic-file.ts";
 
 /** One complete ("X") or metadata ("M") trace event; times in microseconds since the epoch. */
 export interface TraceEvent {
@@ -113,9 +114,7 @@ export function writeTraceJson(buildDir: string, buildId: string): string | null
     return null;
   }
   try {
-    const tmp = `${paths.json}.${process.pid}.tmp`;
-    writeFileSync(tmp, mergeEventLines(text, buildId));
-    renameSync(tmp, paths.json);
+    writeFileAtomic(paths.json, mergeEventLines(text, buildId));
     return paths.json;
   } catch {
     return null;
