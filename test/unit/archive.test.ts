@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packArchive, unpackArchive } from "../../src/cache/archive.ts";
-import { checkMemberName, checkPackPath, checkSymlinkTarget, parseTarNumber, STAGING_PREFIX } from "../../src/cache/archive-paths.ts";
+import { checkMemberName, checkPackPath, checkSymlinkTarget, parseTarNumber, STAGING_PREFIX, ZstdFrameSplitter } from "../../src/cache/archive-paths.ts";
 
 const made: string[] = [];
 afterAll(() => {
@@ -303,6 +303,160 @@ describe("damaged archives are errors and change nothing", () => {
     await expectRefused(flipped, /corrupt/);
     await expectRefused(zst(new Uint8Array(4096).map((_, i) => i % 256)), /corrupt: bad tar header checksum/);
     await expectRefused(zst(member({ name: "f", data: "no end marker" })), /truncated/);
+  });
+});
+
+/** The tar GNU tar makes of `paths` under `root`. */
+function tarOfTree(root: string, paths: string[]): Buffer {
+  const r = spawnSync("tar", ["-c", "--format=gnu", "-C", root, ...paths.map((p) => `./${p}`)], { maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
+  return r.stdout;
+}
+/** Compresses `data` as one independent zstd frame per piece, cut at `cuts`. */
+function framesOf(data: Uint8Array, cuts: number[]): Buffer[] {
+  const bounds = [0, ...cuts, data.length];
+  return bounds.slice(1).map((end, i) => Buffer.from(Bun.zstdCompressSync(data.subarray(bounds[i]!, end), { level: 3 })));
+}
+function skippable(size: number): Buffer {
+  const frame = Buffer.alloc(8 + size, 0xab);
+  frame.writeUInt32LE(0x184d2a53, 0);
+  frame.writeUInt32LE(size, 4);
+  return frame;
+}
+/** A tree of many small files and one random 12 MiB file (which compresses to more than 8 MiB). */
+function makeMixed(root: string): string[] {
+  for (let i = 0; i < 300; i++) fs.writeFileSync(join(root, `small-${i}.txt`), `file ${i}\n`.repeat(i * 37));
+  fs.writeFileSync(join(root, "big.bin"), randomBytes(12 << 20));
+  return fs.readdirSync(root);
+}
+function split(archive: Uint8Array, piece: number): { frames: Uint8Array[]; rest: Buffer | null } {
+  const splitter = new ZstdFrameSplitter(8 << 20, 16 << 20); // as unpackArchive uses it
+  const frames: Uint8Array[] = [];
+  const rest: Uint8Array[] = [];
+  for (let at = 0; at < archive.length; at += piece) {
+    const r = splitter.push(archive.slice(at, at + piece));
+    if (!r.ok) throw new Error(r.error);
+    frames.push(...r.value.frames.map((f) => f.slice()));
+    for (const f of r.value.frames) splitter.recycle(f);
+    if (r.value.rest !== null) rest.push(...r.value.rest);
+  }
+  const last = splitter.finish();
+  if (!last.ok) throw new Error(last.error);
+  frames.push(...last.value);
+  return { frames, rest: rest.length === 0 ? null : Buffer.concat(rest) };
+}
+/** Expects `pieces` to be `frames` in order, cut only between frames (small ones may be joined). */
+function expectFrames(pieces: Uint8Array[], frames: Uint8Array[]): void {
+  expect(Buffer.concat(pieces).equals(Buffer.concat(frames))).toBe(true);
+  const ends = new Set<number>();
+  let at = 0;
+  for (const f of frames) ends.add((at += f.length));
+  at = 0;
+  for (const p of pieces) expect(ends.has((at += p.length))).toBe(true);
+}
+
+describe("independent frames are decoded in parallel, in order", () => {
+  test("the splitter returns each zstd frame whole and in order, drops skippable ones, for any chunking", () => {
+    const data = new Uint8Array(3 << 20).map((_, i) => (i * 7) ^ (i >>> 10));
+    const frames = framesOf(data, [1, 100, 70000, 1 << 20, (1 << 20) + 1, 2 << 20]);
+    const archive = Buffer.concat([skippable(5), frames[0]!, frames[1]!, skippable(0), ...frames.slice(2), skippable(3000)]);
+    for (const piece of [1, 7, 100, 4096, 1 << 20, archive.length]) {
+      const got = split(archive, piece);
+      expect(got.rest).toBeNull();
+      expectFrames(got.frames, frames);
+      expect(got.frames.length).toBeLessThan(frames.length); // the small first ones joined
+      expect(Buffer.concat(got.frames.map((f) => Bun.zstdDecompressSync(f))).equals(Buffer.from(data))).toBe(true);
+    }
+  });
+
+  test("a tar in thousands of tiny frames is decoded in few pieces and unpacks exactly", async () => {
+    const src = tmp();
+    const paths = makeKinds(src);
+    const tar = tarOfTree(src, paths);
+    const frames = framesOf(tar, Array.from({ length: Math.floor((tar.length - 1) / 512) }, (_, i) => (i + 1) * 512));
+    const archive = Buffer.concat(frames);
+    const got = split(archive, 64 * 1024);
+    expectFrames(got.frames, frames);
+    expect(got.frames.length).toBeLessThan(frames.length / 100);
+    const dest = tmp();
+    expect(await unpackArchive(pieces(archive), dest)).toMatchObject({ ok: true });
+    expect(snapshot(dest)).toEqual(snapshot(src));
+  });
+
+  test("a frame too large to hold whole ends the splitting: the rest goes to the streaming decoder", () => {
+    const small = framesOf(new Uint8Array(300000).map((_, i) => i % 251), [100000, 200000]);
+    // More than 8 MiB compressed (random bytes), and 16 MiB + 1 of zeros (a tiny frame that decodes to more than 16 MiB).
+    const random = Buffer.from(Bun.zstdCompressSync(randomBytes(9 << 20)));
+    const zeros = Buffer.from(Bun.zstdCompressSync(new Uint8Array((16 << 20) + 1)));
+    expect(random.length).toBeGreaterThan(8 << 20);
+    expect(zeros.length).toBeLessThan(4096);
+    for (const big of [random, zeros, skippable(9 << 20)]) {
+      const archive = Buffer.concat([...small.slice(0, 2), big, small[2]!]);
+      for (const piece of [1000, 1 << 20]) {
+        const got = split(archive, piece);
+        expectFrames(got.frames, small.slice(0, 2));
+        expect(got.rest?.equals(Buffer.concat([big, small[2]!]))).toBe(true);
+      }
+    }
+  });
+
+  test("a tar cut into many frames of odd sizes, between skippable frames, unpacks exactly", async () => {
+    const src = tmp();
+    const paths = makeKinds(src);
+    const tar = tarOfTree(src, paths);
+    const cuts = [1, 511, 512, 513, 5000, 70001, 300000, 300001, 900000].filter((c) => c < tar.length);
+    const frames = framesOf(tar, cuts);
+    const archive = Buffer.concat(frames.flatMap((f, i) => (i % 3 === 0 ? [skippable(i), f] : [f])));
+    for (const piece of [100, 16 * 1024, 1 << 20]) {
+      const dest = tmp();
+      expect(await unpackArchive(pieces(archive, piece), dest)).toMatchObject({ ok: true });
+      expect(snapshot(dest)).toEqual(snapshot(src));
+    }
+  });
+
+  test("our multi-frame archive of a large tree unpacks exactly, also fed whole", async () => {
+    const src = tmp();
+    const paths = makeMixed(src);
+    const archive = await packToBuffer(src, paths);
+    expect(split(archive, 1 << 20).frames.length).toBeGreaterThan(5); // independent 2 MiB frames, none too large
+    const dest = tmp();
+    expect(await unpackArchive(pieces(archive, archive.length), dest)).toEqual({ ok: true, value: { files: paths.length } });
+    expect(snapshot(dest)).toEqual(snapshot(src));
+  });
+
+  test("a big single-frame archive (`tar | zstd -3`) takes the streaming decoder, after small frames too", async () => {
+    requireZstd();
+    const src = tmp();
+    const paths = makeMixed(src);
+    const dir = tmp();
+    sh(`tar -c --format=gnu ${paths.map((p) => `'${p}'`).join(" ")} | zstd -q -3 > '${join(dir, "one.tar.zst")}'`, src);
+    const one = fs.readFileSync(join(dir, "one.tar.zst"));
+    expect(split(one, 1 << 20)).toMatchObject({ frames: [], rest: expect.anything() }); // one frame, more than 8 MiB
+    const dest = tmp();
+    expect(await unpackArchive(fs.createReadStream(join(dir, "one.tar.zst")), dest)).toEqual({ ok: true, value: { files: paths.length } });
+    expect(snapshot(dest)).toEqual(snapshot(src));
+
+    // Small frames first, decoded in parallel, then the switch to streaming in the middle of the tar.
+    const tar = tarOfTree(src, paths);
+    const head = framesOf(tar.subarray(0, 100000), [3000, 50000]);
+    const tail = Buffer.from(Bun.zstdCompressSync(tar.subarray(100000), { level: 3 }));
+    expect(tail.length).toBeGreaterThan(8 << 20);
+    const mixed = Buffer.concat([...head, tail, ...framesOf(new Uint8Array(0), [])]);
+    const dest2 = tmp();
+    expect(await unpackArchive(pieces(mixed, 256 * 1024), dest2)).toEqual({ ok: true, value: { files: paths.length } });
+    expect(snapshot(dest2)).toEqual(snapshot(src));
+  });
+
+  test("a corrupt frame among frames decoded in parallel is refused", async () => {
+    const src = tmp();
+    const paths = makeMixed(src);
+    const good = await packToBuffer(src, paths);
+    const bad = Buffer.from(good);
+    bad[bad.length - 1000]! ^= 0x10; // in the last frames
+    await expectRefused(bad, /corrupt/);
+    const bad2 = Buffer.from(good);
+    bad2[Math.floor(bad2.length / 3)]! ^= 0x01;
+    await expectRefused(bad2, /corrupt/);
   });
 });
 
