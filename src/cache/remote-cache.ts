@@ -97,7 +97,7 @@ export class RemoteCache {
     const key = archiveKey(this.prefix, archive);
     const mac = this.signingKey === null ? null : archiveMac(this.signingKey, archive);
     // The MAC is computed as the archive streams to the store: it is never buffered whole.
-    const body = mac === null ? toNodeReadable(packed.stream) : pipeline(packed.stream, macTap(mac), () => {});
+    const body = mac === null ? packed.stream : pipeline(packed.stream, macTap(mac), () => {});
     const [put, result] = await Promise.all([this.attempt((s) => s.put(key, body)), packed.done]);
     // A packing failure also fails the upload (its body errors); it says nothing of the store.
     if (!result.ok) {
@@ -171,12 +171,6 @@ function finished(stream: Readable): Promise<Result<void, string>> {
 function readMarker(path: string): string | null {
   const reason = readOffMarker(path);
   return reason === null ? null : `it failed earlier in this build (${reason})`;
-}
-
-function toNodeReadable(stream: ReadableStream<Uint8Array> | NodeJS.ReadableStream): Readable {
-  if (stream instanceof Readable) return stream;
-  if ("getReader" in stream) return Readable.fromWeb(stream as import("node:stream/web").ReadableStream<Uint8Array>);
-  return new Readable().wrap(stream);
 }
 
 /**

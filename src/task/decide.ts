@@ -1,4 +1,4 @@
-import { lstatSync } from "node:fs";
+import { missingOutputs } from "./outputs.ts";
 import { relative, resolve, isAbsolute } from "node:path";
 import { parseSnapshotArgs, type SnapshotOptions } from "../protocol/snapshot-args.ts";
 import { REPLY_CONTINUE, REPLY_ERROR, REPLY_SKIP } from "../protocol/messages.ts";
@@ -109,7 +109,7 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
   ctx.say("debug", `hash ${hash} (saved: ${savedHash ?? "none"})`);
 
   // Inputs unchanged, but a declared output gone: restore it (the caches below) or run.
-  const missing = savedHash === hash && !ctx.force ? missingOutput(options.outputs, ctx.cwd) : null;
+  const missing = savedHash === hash && !ctx.force ? (missingOutputs(options.outputs, (o) => resolve(ctx.cwd, o))[0] ?? null) : null;
   if (savedHash === hash && !ctx.force && missing === null) {
     noteSkip(historyPath(ctx.hashPath));
     return { ...base, outcome: "skip", reply: REPLY_SKIP };
@@ -183,21 +183,6 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     }
   }
   return { ...withPlan, outcome: "run", reply: REPLY_CONTINUE, announced: true };
-}
-
-/**
- * The first declared output that no longer exists (one lstat each: this is the no-op path), or
- * null. A dangling symlink counts as present: it is what the task left.
- */
-function missingOutput(outputs: string[], cwd: string): string | null {
-  for (const given of outputs) {
-    try {
-      lstatSync(resolve(cwd, given));
-    } catch {
-      return given;
-    }
-  }
-  return null;
 }
 
 /** Step 7: the latest archive of the current branch, else of each fallback branch. */

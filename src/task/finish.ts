@@ -1,10 +1,10 @@
 import { hashInputs, changedPaths } from "../inputs/hash.ts";
 import { writeSavedState } from "../state/hash-file.ts";
 import type { TaskOutput } from "../output/task-output.ts";
-import type { Decision } from "./decide.ts";
+import type { Decision, RemotePlan } from "./decide.ts";
 import { runPostUnpack } from "./post-unpack.ts";
-import { lstatSync } from "node:fs";
 import { join } from "node:path";
+import { missingOutputs } from "./outputs.ts";
 import { currentBranch } from "../inputs/repo-state.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
 import type { LocalCache } from "../cache/local-cache.ts";
@@ -16,14 +16,10 @@ export interface FinishContext {
   env: Record<string, string | undefined>;
   hashPath: string;
   tmpDir: string;
-  /** Re-hash the file inputs (the task ran and may have changed them). */
-  recheck: boolean;
-  /** Upload the outputs (TASKRUNNER_SAVE_REMOTE_CACHE=1 and the task ran or primed). */
-  upload: boolean;
+  /** TASKRUNNER_SAVE_REMOTE_CACHE=1: upload the outputs of a task that ran or primed. */
+  saveRemoteCache: boolean;
   remoteCache: (() => Promise<RemoteCache>) | null;
   localCache: (() => Promise<LocalCache>) | null;
-  /** Save the outputs in the local cache (it is set and the task ran or primed). */
-  fillLocal: boolean;
   /** True once the runner was signalled: nothing more may be saved or uploaded. */
   cancelled(): boolean;
   out: TaskOutput;
@@ -40,7 +36,11 @@ export interface FinishContext {
 export async function finishSuccess(decision: Decision, ctx: FinishContext): Promise<number> {
   const pending = decision.pending;
   if (pending === null) return 0;
-  if (ctx.recheck && pending.pathspecs.length > 0) {
+  // Only a task that ran can have changed its inputs, and only its outputs are new: restored
+  // ones came from a cache.
+  const ran = decision.outcome === "run";
+  const fresh = ran || decision.outcome === "prime";
+  if (ran && pending.pathspecs.length > 0) {
     const again = await hashInputs({ cwd: ctx.cwd, pathspecs: pending.pathspecs, raw: pending.raw, env: ctx.env, tmpDir: ctx.tmpDir });
     const unchanged = again.ok && again.value.hash === pending.state.hash;
     if (!unchanged) {
@@ -61,20 +61,24 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
   }
   if (ctx.cancelled()) return 1;
   writeSavedState(ctx.hashPath, pending.state);
-  const filled = ctx.fillLocal && (await fillLocal(decision, ctx));
-  if (ctx.upload) await upload(decision, ctx, filled);
+  const plan = decision.remote;
+  const fill = fresh && ctx.localCache !== null;
+  const upload = fresh && ctx.saveRemoteCache && ctx.remoteCache !== null;
+  if (plan === null || !(fill || upload)) return 0;
+  const missing = missingOutputs(plan.outputs, (o) => join(plan.cacheRoot, o.rel));
+  if (missing.length > 0) {
+    const not = upload ? `Not uploading ${plan.archive}` : `Not saving ${plan.archive} in the local cache`;
+    ctx.say("warn", `${not}: these outputs do not exist after the task succeeded: ${missing.map((o) => o.given).join(", ")}`);
+    return 0;
+  }
+  const filled = fill && (await fillLocal(plan, ctx));
+  if (upload) await uploadOutputs(decision, plan, ctx, filled);
   return 0;
 }
 
 /** Saves the outputs in the local cache (whether or not they are uploaded too). */
-async function fillLocal(decision: Decision, ctx: FinishContext): Promise<boolean> {
-  const plan = decision.remote;
-  if (plan === null || ctx.localCache === null) return false;
-  const missing = plan.outputs.filter((o) => !exists(join(plan.cacheRoot, o.rel)));
-  if (missing.length > 0) {
-    ctx.say("warn", `Not saving ${plan.archive} in the local cache: these outputs do not exist after the task succeeded: ${missing.map((o) => o.given).join(", ")}`);
-    return false;
-  }
+async function fillLocal(plan: RemotePlan, ctx: FinishContext): Promise<boolean> {
+  if (ctx.localCache === null) return false;
   const local = await ctx.localCache();
   const filled = await local.fill(plan.archive, plan.cacheRoot, plan.outputs.map((o) => o.rel));
   if (filled) ctx.say("debug", `saved ${plan.archive} in the local cache`);
@@ -85,15 +89,9 @@ async function fillLocal(decision: Decision, ctx: FinishContext): Promise<boolea
  * Uploads the outputs, and with --fuzzy-cache records the hash as this branch's latest. With
  * the local cache just filled, its copy of the archive is uploaded: the outputs are packed once.
  */
-async function upload(decision: Decision, ctx: FinishContext, filledLocal: boolean): Promise<void> {
-  const plan = decision.remote;
+async function uploadOutputs(decision: Decision, plan: RemotePlan, ctx: FinishContext, filledLocal: boolean): Promise<void> {
   const pending = decision.pending;
-  if (plan === null || pending === null || ctx.remoteCache === null) return;
-  const missing = plan.outputs.filter((o) => !exists(join(plan.cacheRoot, o.rel)));
-  if (missing.length > 0) {
-    ctx.say("warn", `Not uploading ${plan.archive}: these outputs do not exist after the task succeeded: ${missing.map((o) => o.given).join(", ")}`);
-    return;
-  }
+  if (pending === null || ctx.remoteCache === null) return;
   const cache = await ctx.remoteCache();
   const local = filledLocal && ctx.localCache !== null ? await ctx.localCache() : null;
   const copy = local === null ? undefined : () => local.read(plan.archive);
@@ -106,14 +104,4 @@ async function upload(decision: Decision, ctx: FinishContext, filledLocal: boole
     return;
   }
   await cache.setLatest(ctx.name, branch, pending.state.hash);
-}
-
-// lstat, not stat: a symlink output is archived as a link, even if it dangles.
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
