@@ -13,6 +13,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { type Result, ok, err } from "../result.ts";
 import { runGit } from "./run-git.ts";
 import { timed } from "../trace/spans.ts";
+import { joinBytes } from "../output/lines.ts";
 import {
   type GitCommand,
   type InputError,
@@ -51,7 +52,6 @@ export interface HashInputsOptions {
   tmpDir: string;
 }
 
-const NEWLINE = new Uint8Array([10]);
 
 /** Hashes the inputs of a `snapshot` call; git is run only when there are pathspecs. */
 export function hashInputs(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
@@ -59,7 +59,7 @@ export function hashInputs(opts: HashInputsOptions): Promise<Result<InputHash, I
 }
 
 async function hashUntraced(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
-  const raw = joinRaw(opts.raw);
+  const raw = joinBytes(opts.raw, 10);
   if (opts.pathspecs.length === 0) return ok(finish(new Uint8Array(0), raw));
   const listed = await listPathspecs(opts);
   if (!listed.ok) return listed;
@@ -76,15 +76,6 @@ function finish(listing: Uint8Array, raw: Uint8Array): InputHash {
 }
 
 const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("utf8");
-
-function joinRaw(values: Uint8Array[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  values.forEach((v, i) => {
-    if (i > 0) parts.push(NEWLINE);
-    parts.push(v);
-  });
-  return Buffer.concat(parts);
-}
 
 /** The trimmed listing bytes of the pathspecs, or why there is none. */
 async function listPathspecs(opts: HashInputsOptions): Promise<Result<Uint8Array, InputError>> {

@@ -64,3 +64,9 @@ export class LineSplitter {
     return line;
   }
 }
+
+/** Joins byte strings with a one-byte separator (raw inputs with `\n`, debug words with ` `). */
+export function joinBytes(parts: Uint8Array[], separator: number): Uint8Array {
+  const sep = new Uint8Array([separator]);
+  return Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [sep, p])));
+}

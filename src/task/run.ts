@@ -1,4 +1,5 @@
 import { TaskOutput } from "../output/task-output.ts";
+import { joinBytes } from "../output/lines.ts";
 import { localTimeIsUtc } from "../output/format.ts";
 import { serveRequests } from "../protocol/server.ts";
 import { REPLY_ERROR, invalidRequestMessage, unknownCommandMessage, type Request } from "../protocol/messages.ts";
@@ -197,7 +198,7 @@ async function runLocked(
   const handle = async (request: Request): Promise<string | null> => {
     switch (request.kind) {
       case "debug":
-        out.line("debug", Buffer.concat(joinWords(request.words)));
+        out.line("debug", joinBytes(request.words, 32));
         return null;
       case "invalid":
         say("error", invalidRequestMessage(request));
@@ -319,16 +320,6 @@ function childEnv(inv: TaskInvocation): Record<string, string | undefined> {
     _taskrunner_response_pipe: String(CHILD_FD.response),
   };
 }
-
-function joinWords(words: Uint8Array[]): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  words.forEach((w, i) => {
-    if (i > 0) parts.push(SPACE);
-    parts.push(w);
-  });
-  return parts;
-}
-const SPACE = new Uint8Array([32]);
 
 function startError(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;

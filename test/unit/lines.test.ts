@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LineSplitter } from "../../src/output/lines.ts";
+import { LineSplitter, joinBytes } from "../../src/output/lines.ts";
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
 const hex = (lines: Uint8Array[]) => lines.map((l) => Buffer.from(l).toString("hex"));
@@ -131,5 +131,17 @@ describe("LineSplitter", () => {
     expect(lines.length).toBe(20000);
     expect(Buffer.from(lines[19999]!).toString("latin1")).toBe(`line 19999 ${"x".repeat(19999 % 80)}`);
     expect(hex(lines)).toEqual(hex(reference(stream)));
+  });
+});
+
+describe("joinBytes", () => {
+  const b = (s: string) => Buffer.from(s, "latin1");
+  test.each([
+    [[], 10, ""],
+    [["a"], 10, "a"],
+    [["a", "", "b\xff"], 10, "a\n\nb\xff"],
+    [["x", "y"], 32, "x y"],
+  ] as [string[], number, string][])("%j joined by %d", (parts, sep, expected) => {
+    expect(Buffer.from(joinBytes(parts.map(b), sep)).toString("latin1")).toBe(expected);
   });
 });
