@@ -29,6 +29,8 @@ export interface Settings {
   localCache: LocalCacheSettings | null;
   /** TASKRUNNER_CACHE_SIGNING_KEY: archives are signed on upload and verified on restore; redacted wherever it could be printed. */
   signingKey: Secret | null;
+  /** Off with TASKRUNNER_DISABLE_STAT_SHORTCUT=1: inputs are then always hashed by git. */
+  statShortcut: boolean;
 }
 
 /** The local output cache: a directory in the remote cache's layout, bounded in size. */
@@ -156,6 +158,7 @@ export function readSettings(env: Env): Result<Settings> {
     uploadLogs: flag(env, "TASKRUNNER_UPLOAD_LOGS"),
     commitStatus: flag(env, "TASKRUNNER_ENABLE_COMMIT_STATUS"),
     primeCacheMode: flag(env, "TASKRUNNER_PRIME_CACHE_MODE"),
+    statShortcutOff: flag(env, "TASKRUNNER_DISABLE_STAT_SHORTCUT"),
   };
   for (const r of Object.values(flags)) if (!r.ok) return r;
   const get = (r: Result<boolean>) => (r.ok ? r.value : false);
@@ -203,6 +206,7 @@ export function readSettings(env: Env): Result<Settings> {
     fallbackBranches: (env.TASKRUNNER_FALLBACK_BRANCHES ?? "").split(/\s+/).filter((b) => b !== ""),
     mainBranch: nonEmpty(env, "TASKRUNNER_MAIN_BRANCH"),
     primeCacheMode: get(flags.primeCacheMode),
+    statShortcut: !get(flags.statShortcutOff),
     githubTokenRefreshThresholdSeconds: threshold.value,
     nested,
   });

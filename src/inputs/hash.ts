@@ -4,12 +4,15 @@
 // a tree made from a temporary copy of the index with the pathspecs `git add`ed, immediately
 // followed by the --raw values joined with "\n"; hash = hex SHA-1 of those bytes. The hashes
 // are remote-cache keys shared with the earlier implementation, so they must match it bit for
-// bit. On the no-op path this runs on every task: two git processes (add, list), plus a probe
-// when the index cannot be found without git (find-index.ts).
+// bit. Git runs two processes (add, list), plus a probe when the index cannot be found without
+// git (find-index.ts); on the no-op path the stat shortcut (stat-memo.ts) usually answers
+// instead, from the listing git gave last time for the same files.
 
 import { constants, copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { findIndex } from "./find-index.ts";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { statScope, type StatScope } from "./stat-scope.ts";
+import { DEFAULT_MEMO_OPTIONS, fingerprintBefore, lookupMemo, recordMemo, type MemoOptions } from "./stat-memo.ts";
 import { type Result, ok, err } from "../result.ts";
 import { runGit } from "./run-git.ts";
 import { timed } from "../trace/spans.ts";
@@ -38,6 +41,8 @@ export interface InputHash {
   hash: string;
   hashInput: string;
   listing: string;
+  /** Where the listing came from: git, the stat memo (no git run), or nowhere (no pathspecs). */
+  via: "git" | "memo" | "none";
 }
 
 /** What to hash, where, and with which environment for git. */
@@ -50,8 +55,15 @@ export interface HashInputsOptions {
   env: Record<string, string | undefined>;
   /** Where the temporary index goes (the OS temp dir or the state dir). */
   tmpDir: string;
+  /** The task's stat memo (stat-memo.ts), or null to always ask git. */
+  memo?: { path: string; options: MemoOptions } | null;
 }
 
+
+/** The memo option for a task's memo file with the default settings, or null when the shortcut is off. */
+export function memoOf(path: string | null): HashInputsOptions["memo"] {
+  return path === null ? null : { path, options: DEFAULT_MEMO_OPTIONS };
+}
 
 /** Hashes the inputs of a `snapshot` call; git is run only when there are pathspecs. */
 export function hashInputs(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
@@ -60,27 +72,47 @@ export function hashInputs(opts: HashInputsOptions): Promise<Result<InputHash, I
 
 async function hashUntraced(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
   const raw = joinBytes(opts.raw, 10);
-  if (opts.pathspecs.length === 0) return ok(finish(new Uint8Array(0), raw));
-  const listed = await listPathspecs(opts);
+  if (opts.pathspecs.length === 0) return ok(finish(new Uint8Array(0), raw, "none"));
+  const env = gitEnv(opts.env);
+  const found = findIndex(resolve(opts.cwd), env);
+  const memo = opts.memo ?? null;
+  const scope = memo === null ? null : memoScope(opts, found, env);
+  if (scope !== null && memo !== null) {
+    const hit = lookupMemo(memo.path, scope, memo.options);
+    if (hit !== null) return ok(finish(hit, raw, "memo"));
+  }
+  // Taken before git reads anything: what changes while git runs must not be recorded as seen.
+  const before = scope !== null && memo !== null ? fingerprintBefore(scope, memo.options) : null;
+  const listed = await listPathspecs(opts, env, found);
   if (!listed.ok) return listed;
-  return ok(finish(listed.value, raw));
+  if (before?.ok && scope !== null && memo !== null) recordMemo(memo.path, scope, before.value, listed.value, memo.options);
+  return ok(finish(listed.value, raw, "git"));
 }
 
-function finish(listing: Uint8Array, raw: Uint8Array): InputHash {
+// The shortcut needs the `.git` directory of a plain work tree, found without git.
+function memoScope(opts: HashInputsOptions, found: Buffer | null, env: Record<string, string>): StatScope | null {
+  // A path that is not UTF-8 would be watched under a mangled name, where nothing ever changes.
+  const index = found !== null && Buffer.from(found.toString("utf8")).equals(found) ? found.toString("utf8") : null;
+  const gitDir = index !== null && index.endsWith("/.git/index") ? dirname(index) : null;
+  const scope = statScope({ cwd: resolve(opts.cwd), gitDir, pathspecs: opts.pathspecs, env });
+  return scope.ok ? scope.value : null;
+}
+
+function finish(listing: Uint8Array, raw: Uint8Array, via: InputHash["via"]): InputHash {
   const input = Buffer.concat([listing, raw]);
   return {
     hash: new Bun.CryptoHasher("sha1").update(input).digest("hex"),
     hashInput: input.toString("utf8"),
     listing: text(listing),
+    via,
   };
 }
 
 const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString("utf8");
 
 /** The trimmed listing bytes of the pathspecs, or why there is none. */
-async function listPathspecs(opts: HashInputsOptions): Promise<Result<Uint8Array, InputError>> {
-  const env = gitEnv(opts.env);
-  const index = await locateIndex(opts.cwd, env);
+async function listPathspecs(opts: HashInputsOptions, env: Record<string, string>, found: Buffer | null): Promise<Result<Uint8Array, InputError>> {
+  const index = found !== null ? ok(found) : await locateIndex(opts.cwd, env);
   if (!index.ok) return index;
 
   const tmpIndex = tempIndexPath(opts.tmpDir);
@@ -118,14 +150,12 @@ async function listPathspecs(opts: HashInputsOptions): Promise<Result<Uint8Array
 }
 
 /**
- * The index git would use, as bytes. Plain repositories, linked work trees and submodules are
- * found by looking for `.git` (find-index.ts); everything else (GIT_INDEX_FILE from a pre-commit
+ * The index git would use when find-index.ts could not tell, as bytes. Plain repositories,
+ * linked work trees and submodules are found by looking for `.git` (find-index.ts); everything else (GIT_INDEX_FILE from a pre-commit
  * hook, GIT_DIR, a bare repository, not a repository at all) is asked of git, whose answer and
  * errors are then the reference.
  */
 async function locateIndex(cwd: string, env: Record<string, string>): Promise<Result<Buffer, InputError>> {
-  const found = findIndex(resolve(cwd), env);
-  if (found !== null) return ok(found);
   const probeCmd = probeCommand();
   const probed = await runGit(probeCmd, cwd, env);
   if ("spawnError" in probed) return err(spawnFailure(probed.spawnError, probeCmd, cwd));

@@ -5,6 +5,8 @@ import { type Result, ok, err } from "../result.ts";
 export interface TaskPaths {
   lock: string;
   hash: string;
+  /** The stat shortcut's memo of the last git listing (inputs/stat-memo.ts). */
+  statMemo: string;
   log: string;
   result: string;
   buildDir: string;
@@ -33,6 +35,7 @@ export function taskPaths(stateDir: string, buildId: string, name: string): Task
   return {
     lock: join(stateDir, "locks", `${name}.lock`),
     hash: join(stateDir, "hash", `${name}.hash`),
+    statMemo: join(stateDir, "hash", `${name}.stat`),
     log: join(buildDir, "logs", `${name}.log`),
     result: join(buildDir, "results", name),
     buildDir,

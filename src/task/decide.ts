@@ -2,7 +2,7 @@ import { missingOutputs } from "./outputs.ts";
 import { relative, resolve, isAbsolute } from "node:path";
 import { parseSnapshotArgs, type SnapshotOptions } from "../protocol/snapshot-args.ts";
 import { REPLY_CONTINUE, REPLY_ERROR, REPLY_SKIP } from "../protocol/messages.ts";
-import { hashInputs, describeInputError } from "../inputs/hash.ts";
+import { hashInputs, describeInputError, memoOf } from "../inputs/hash.ts";
 import { hasUncommittedChanges, currentBranch, mainBranchCommit } from "../inputs/repo-state.ts";
 import { readSavedHash, readSavedState, writeSavedState, type SavedState } from "../state/hash-file.ts";
 import { archiveName } from "../cache/keys.ts";
@@ -61,6 +61,8 @@ export interface DecideContext {
   force: boolean;
   primeCacheMode: boolean;
   hashPath: string;
+  /** The stat memo to answer from and record to, or null to always ask git. */
+  statMemo: string | null;
   cwd: string;
   env: Record<string, string | undefined>;
   tmpDir: string;
@@ -99,14 +101,14 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     ctx.say("error", plan.error);
     return errorDecision();
   }
-  const hashed = await hashInputs({ cwd: ctx.cwd, pathspecs: options.inputs, raw: options.raw, env: ctx.env, tmpDir: ctx.tmpDir });
+  const hashed = await hashInputs({ cwd: ctx.cwd, pathspecs: options.inputs, raw: options.raw, env: ctx.env, tmpDir: ctx.tmpDir, memo: memoOf(ctx.statMemo) });
   if (!hashed.ok) {
     ctx.say("error", describeInputError(hashed.error));
     return errorDecision();
   }
-  const { hash, hashInput, listing } = hashed.value;
+  const { hash, hashInput, listing, via } = hashed.value;
   const savedHash = readSavedHash(ctx.hashPath);
-  ctx.say("debug", `hash ${hash} (saved: ${savedHash ?? "none"})`);
+  ctx.say("debug", `hash ${hash} (saved: ${savedHash ?? "none"}${via === "memo" ? "; files unchanged since git listed them, git not run" : ""})`);
 
   // Inputs unchanged, but a declared output gone: restore it (the caches below) or run.
   const missing = savedHash === hash && !ctx.force ? (missingOutputs(options.outputs, (o) => resolve(ctx.cwd, o))[0] ?? null) : null;

@@ -1,4 +1,4 @@
-import { hashInputs, changedPaths } from "../inputs/hash.ts";
+import { hashInputs, changedPaths, memoOf } from "../inputs/hash.ts";
 import { writeSavedState } from "../state/hash-file.ts";
 import type { TaskOutput } from "../output/task-output.ts";
 import type { Decision, RemotePlan } from "./decide.ts";
@@ -15,6 +15,7 @@ export interface FinishContext {
   cwd: string;
   env: Record<string, string | undefined>;
   hashPath: string;
+  statMemo: string | null;
   tmpDir: string;
   /** TASKRUNNER_SAVE_REMOTE_CACHE=1: upload the outputs of a task that ran or primed. */
   saveRemoteCache: boolean;
@@ -41,7 +42,7 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
   const ran = decision.outcome === "run";
   const fresh = ran || decision.outcome === "prime";
   if (ran && pending.pathspecs.length > 0) {
-    const again = await hashInputs({ cwd: ctx.cwd, pathspecs: pending.pathspecs, raw: pending.raw, env: ctx.env, tmpDir: ctx.tmpDir });
+    const again = await hashInputs({ cwd: ctx.cwd, pathspecs: pending.pathspecs, raw: pending.raw, env: ctx.env, tmpDir: ctx.tmpDir, memo: memoOf(ctx.statMemo) });
     const unchanged = again.ok && again.value.hash === pending.state.hash;
     if (!unchanged) {
       const paths = again.ok ? changedPaths(pending.listing, again.value.listing) : [];

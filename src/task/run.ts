@@ -50,6 +50,7 @@ export interface TaskInvocation {
     mainBranch: string | null;
     saveRemoteCache: boolean;
     uploadLogs: boolean;
+    statShortcut: boolean;
   };
   /** The remote cache, if a bucket is configured. */
   remote: RemoteAccess | null;
@@ -223,6 +224,7 @@ async function runLocked(
           force: inv.force,
           primeCacheMode: inv.settings.primeCacheMode,
           hashPath: inv.paths.hash,
+          statMemo: statMemo(inv),
           cwd: inv.cwd,
           env: inv.env,
           tmpDir: tmpDir(),
@@ -287,6 +289,7 @@ async function runLocked(
       cwd: inv.cwd,
       env: inv.env,
       hashPath: inv.paths.hash,
+      statMemo: statMemo(inv),
       tmpDir: tmpDir(),
       saveRemoteCache: inv.settings.saveRemoteCache,
       remoteCache,
@@ -347,4 +350,9 @@ export function signalNumber(name: string): number {
 function tmpDir(): string {
   const dir = process.env.TMPDIR;
   return dir !== undefined && dir !== "" ? dir.replace(/(.)\/+$/, "$1") : "/tmp";
+}
+
+/** The task's stat memo, unless TASKRUNNER_DISABLE_STAT_SHORTCUT turned the shortcut off. */
+function statMemo(inv: TaskInvocation): string | null {
+  return inv.settings.statShortcut ? inv.paths.statMemo : null;
 }

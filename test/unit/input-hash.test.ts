@@ -480,7 +480,7 @@ describe("raw values only", () => {
   test("git is not run at all (there is none on PATH, and no repository)", async () => {
     const nowhere = newDir("not-a-repo");
     const h = await hashOk(nowhere, [], [te("a"), te("b")], { PATH: newDir("empty-path") });
-    expect(h).toEqual({ hash: sha1(te("a\nb")), hashInput: "a\nb", listing: "" });
+    expect(h).toEqual({ hash: sha1(te("a\nb")), hashInput: "a\nb", listing: "", via: "none" });
     // The same PATH with a pathspec does need git: proof that the call above did not run it.
     const e = await hashErr(nowhere, ["x"], { PATH: newDir("empty-path") });
     expect(e.kind).toBe("git-failed");

@@ -26,6 +26,7 @@ test("task paths follow the state directory layout", () => {
   expect(taskPaths("/s", "B", "t")).toEqual({
     lock: "/s/locks/t.lock",
     hash: "/s/hash/t.hash",
+    statMemo: "/s/hash/t.stat",
     log: "/s/builds/B/logs/t.log",
     result: "/s/builds/B/results/t",
     buildDir: "/s/builds/B",

@@ -19,6 +19,7 @@ test("defaults", () => {
       fallbackBranches: [],
       mainBranch: null,
       primeCacheMode: false,
+      statShortcut: true,
       githubTokenRefreshThresholdSeconds: 300,
       nested: null,
       remote: {

@@ -1,0 +1,323 @@
+// The stat shortcut (src/inputs/stat-memo.ts) against the full git hash, side by side: long
+// seeded random sequences of edits to a real repository, and after each edit every snapshot
+// configuration is hashed through the shortcut and through git alone. They must agree, always;
+// and the shortcut must really answer (hits are counted), or the comparison proves nothing.
+// A deliberately broken shortcut run through the same harness must be caught.
+
+import { test, expect, beforeAll, afterAll } from "bun:test";
+import {
+  chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync,
+  utimesSync, writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { hashInputs, type InputHash, type InputError } from "../../src/inputs/hash.ts";
+import { DEFAULT_MEMO_OPTIONS, type MemoOptions } from "../../src/inputs/stat-memo.ts";
+import type { Result } from "../../src/result.ts";
+
+const ROOT = realpathSync(mkdtempSync(join(tmpdir(), "taskrunner-differential-")));
+const TMP = join(ROOT, "tmp");
+const GIT = Bun.which("git") ?? "/usr/bin/git";
+const ENV: Record<string, string> = {
+  PATH: `${dirname(GIT)}:/usr/bin:/bin`,
+  HOME: join(ROOT, "home"),
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CEILING_DIRECTORIES: ROOT,
+  GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@t",
+};
+
+beforeAll(() => {
+  mkdirSync(ENV.HOME!, { recursive: true });
+  mkdirSync(TMP, { recursive: true });
+});
+afterAll(() => rmSync(ROOT, { recursive: true, force: true }));
+
+function git(cwd: string, args: string[]): { code: number; err: string } {
+  const r = Bun.spawnSync(["git", ...args], { cwd, env: ENV, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode ?? -1, err: r.stderr.toString() };
+}
+function mustGit(cwd: string, args: string[]): void {
+  const r = git(cwd, args);
+  if (r.code !== 0) throw new Error(`git ${args.join(" ")}: ${r.err}`);
+}
+
+/** mulberry32: a small seeded generator, so that a failing sequence can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+let repoCount = 0;
+function makeRepo(): string {
+  const repo = join(ROOT, `repo-${++repoCount}`);
+  const files: Record<string, string> = {
+    "src/a.txt": "alpha\n", "src/b.txt": "bravo\n", "src/c.txt": "charlie\n",
+    "src/sub/d.txt": "delta\n", "src/sub/e.txt": "echo\n", "docs/readme.md": "# readme\n",
+    "bin/tool.sh": "echo tool\n", ".gitignore": "*.log\nbuild/\n", "src/build/kept.o": "tracked though ignored\n",
+  };
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(repo, rel)), { recursive: true });
+    writeFileSync(join(repo, rel), content);
+  }
+  mustGit(repo, ["init", "-q", "-b", "main"]);
+  mustGit(repo, ["add", "-A"]);
+  mustGit(repo, ["add", "-f", "src/build/kept.o"]);
+  mustGit(repo, ["commit", "-qm", "one"]);
+  mustGit(repo, ["checkout", "-qb", "other"]);
+  writeFileSync(join(repo, "src/b.txt"), "bravo on other\n");
+  writeFileSync(join(repo, "src/sub/f.txt"), "foxtrot\n");
+  rmSync(join(repo, "docs/readme.md"));
+  mustGit(repo, ["add", "-A"]);
+  mustGit(repo, ["commit", "-qm", "two"]);
+  mustGit(repo, ["checkout", "-q", "main"]);
+  return repo;
+}
+
+/** A `snapshot` call: where it runs and what it names. */
+interface Config {
+  cwd: string;
+  pathspecs: string[];
+}
+const CONFIGS: Config[] = [
+  { cwd: "", pathspecs: ["src"] },
+  { cwd: "", pathspecs: ["src/a.txt", "docs/readme.md"] },
+  { cwd: "", pathspecs: ["."] },
+  { cwd: "src/sub", pathspecs: ["../a.txt", "."] },
+  { cwd: "", pathspecs: ["bin/tool.sh", "src/new"] },
+];
+
+type Hash = (repo: string, config: Config, memoPath: string, options: MemoOptions) => Promise<Result<InputHash, InputError>>;
+
+const shortcut: Hash = (repo, config, memoPath, options) =>
+  hashInputs({ cwd: join(repo, config.cwd), pathspecs: config.pathspecs, raw: [], env: ENV, tmpDir: TMP, memo: { path: memoPath, options } });
+const gitOnly = (repo: string, config: Config) =>
+  hashInputs({ cwd: join(repo, config.cwd), pathspecs: config.pathspecs, raw: [], env: ENV, tmpDir: TMP });
+
+/** All files and directories under the work tree (not .git), relative. */
+function entries(repo: string, rel = ""): { files: string[]; dirs: string[] } {
+  const files: string[] = [];
+  const dirs: string[] = [rel];
+  for (const name of readdirSync(join(repo, rel))) {
+    if (rel === "" && name === ".git") continue;
+    const child = rel === "" ? name : `${rel}/${name}`;
+    const st = lstatSync(join(repo, child));
+    if (st.isDirectory()) {
+      const sub = entries(repo, child);
+      files.push(...sub.files);
+      dirs.push(...sub.dirs);
+    } else files.push(child);
+  }
+  return { files, dirs };
+}
+
+const NAMES = ["a.txt", "b.txt", "new.txt", "x.log", "y.md", "z.sh", "new", "kept.o", ".gitignore"];
+
+/** The edits of the issue, plus a few more kinds git reads; each says what it did. */
+function edits(repo: string, random: () => number, ageMs: number | null): Array<() => Promise<string> | string> {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const file = () => {
+    const fs = entries(repo).files.filter((f) => !lstatSync(join(repo, f)).isSymbolicLink());
+    return fs.length === 0 ? null : pick(fs);
+  };
+  const word = () => Math.floor(random() * 1e6).toString(36);
+  const list: Array<() => Promise<string> | string> = [
+    () => {
+      const f = file();
+      if (f === null) return "no file";
+      writeFileSync(join(repo, f), `${readFileSync(join(repo, f), "utf8")}${word()}\n`);
+      return `content change ${f}`;
+    },
+    () => {
+      // Same size, and the old mtime put back: only ctime (and content) can tell.
+      const f = file();
+      if (f === null) return "no file";
+      const path = join(repo, f);
+      const st = statSync(path);
+      const old = readFileSync(path);
+      if (old.length === 0) return `same-size rewrite skipped (empty ${f})`;
+      const next = Buffer.from(old);
+      next[0] = next[0] === 0x5a ? 0x59 : 0x5a;
+      writeFileSync(path, next);
+      utimesSync(path, st.atime, st.mtime);
+      return `same-size rewrite, mtime kept ${f}`;
+    },
+    () => {
+      const d = pick(entries(repo).dirs);
+      const f = d === "" ? pick(NAMES) : `${d}/${pick(NAMES)}`;
+      if (existsSync(join(repo, f))) return `exists ${f}`;
+      writeFileSync(join(repo, f), `${word()}\n`);
+      return `new file ${f}`;
+    },
+    () => {
+      const f = file();
+      if (f === null) return "no file";
+      rmSync(join(repo, f));
+      return `delete ${f}`;
+    },
+    () => {
+      const f = file();
+      if (f === null) return "no file";
+      const to = join(pick(entries(repo).dirs), pick(NAMES)).replace(/^\//, "");
+      if (existsSync(join(repo, to))) return `rename target exists ${to}`;
+      renameSync(join(repo, f), join(repo, to));
+      return `rename ${f} -> ${to}`;
+    },
+    () => {
+      const f = file();
+      if (f === null) return "no file";
+      const mode = statSync(join(repo, f)).mode;
+      chmodSync(join(repo, f), mode & 0o111 ? 0o644 : 0o755);
+      return `chmod ${mode & 0o111 ? "-x" : "+x"} ${f}`;
+    },
+    () => {
+      const where = pick(["", "src/", "src/sub/"]);
+      const rules = pick(["*.log\nbuild/\n", "*.log\n", "c.txt\n", "sub/\n", "*.md\nbuild/\n", "!kept.o\n", "new.txt\n"]);
+      writeFileSync(join(repo, `${where}.gitignore`), rules);
+      return `${where}.gitignore = ${JSON.stringify(rules)}`;
+    },
+    () => {
+      const branch = pick(["main", "other"]);
+      const r = git(repo, ["checkout", "-q", "-f", branch]);
+      return r.code === 0 ? `checkout ${branch}` : `checkout ${branch} refused`;
+    },
+    () => {
+      const f = file();
+      if (f === null) return "no file";
+      const now = new Date();
+      utimesSync(join(repo, f), now, now);
+      return `touch ${f}`;
+    },
+    () => {
+      const f = file();
+      if (f === null) return "no file";
+      if (random() < 0.5) writeFileSync(join(repo, f), `${word()}\n`);
+      const r = git(repo, ["add", "-f", "--", f]);
+      return `stage ${f}${r.code === 0 ? "" : " refused"}`;
+    },
+    () => {
+      git(repo, ["add", "-A"]);
+      const r = git(repo, ["commit", "-qm", "c"]);
+      return `commit${r.code === 0 ? "" : " (nothing)"}`;
+    },
+    () => {
+      const rules = pick(["*.txt text eol=crlf\n", "*.md -text\n", "", "*.sh text\n"]);
+      writeFileSync(join(repo, "src/.gitattributes"), rules);
+      if (random() < 0.5) writeFileSync(join(repo, "src/a.txt"), "line one\r\nline two\r\n");
+      return `src/.gitattributes = ${JSON.stringify(rules)}`;
+    },
+    () => {
+      const d = pick(entries(repo).dirs);
+      const link = d === "" ? "link" : `${d}/link`;
+      if (existsSync(join(repo, link)) || lstatSync(join(repo, d)).isSymbolicLink()) return "link exists";
+      symlinkSync(pick(["a.txt", "../b.txt", "nowhere"]), join(repo, link));
+      return `symlink ${link}`;
+    },
+    () => {
+      const f = file();
+      if (f === null) return "no file";
+      rmSync(join(repo, f));
+      mkdirSync(join(repo, f));
+      if (random() < 0.5) writeFileSync(join(repo, f, "inner.txt"), "inner\n");
+      return `file -> directory ${f}`;
+    },
+    () => {
+      const v = pick(["true", "false"]);
+      mustGit(repo, ["config", "core.fileMode", v]);
+      return `core.fileMode ${v}`;
+    },
+    () => {
+      writeFileSync(join(repo, ".git/info/exclude"), pick(["", "*.md\n", "b.txt\n"]));
+      return "info/exclude changed";
+    },
+    () => {
+      const d = join(repo, pick(["src", "src/sub", "docs", "bin"]));
+      if (!existsSync(d) || !lstatSync(d).isDirectory()) return "no directory";
+      const r = git(d, ["rm", "-q", "--cached", "-r", "--ignore-unmatch", "."]);
+      return `untrack ${relative(repo, d)}${r.code === 0 ? "" : " refused"}`;
+    },
+  ];
+  if (ageMs !== null) {
+    // Lets entries age past the racy window, so that plain stat data is what gets compared.
+    const age = async () => {
+      await Bun.sleep(ageMs);
+      return `waited ${ageMs} ms`;
+    };
+    list.push(age, age, age);
+  }
+  return list;
+}
+
+interface Outcome {
+  checks: number;
+  hits: number;
+  mismatches: string[];
+}
+
+const describe = (r: Result<InputHash, InputError>): string => (r.ok ? r.value.hash : `error ${r.error.kind}`);
+
+async function runSequence(seed: number, steps: number, options: MemoOptions, ageMs: number | null, hash: Hash): Promise<Outcome> {
+  const repo = makeRepo();
+  const random = rng(seed);
+  const kinds = edits(repo, random, ageMs);
+  const memos = CONFIGS.map((_, i) => join(ROOT, `memo-${repoCount}-${i}`));
+  const log: string[] = [];
+  const out: Outcome = { checks: 0, hits: 0, mismatches: [] };
+  for (let step = 0; step <= steps; step++) {
+    if (step > 0) {
+      const edit = kinds[Math.floor(random() * kinds.length)]!;
+      // Some edits cannot apply to the tree as it is (a name taken, a file become a directory).
+      log.push(await Promise.resolve().then(edit).catch((e: Error) => `edit not applicable: ${e.message}`));
+    }
+    for (const [i, config] of CONFIGS.entries()) {
+      // Twice through the shortcut: the first right after the edit (must see it), the second
+      // usually from the memo the first recorded.
+      for (let k = 0; k < 2; k++) {
+        const fast = await hash(repo, config, memos[i]!, options);
+        const full = await gitOnly(repo, config);
+        out.checks++;
+        if (fast.ok && fast.value.via === "memo") out.hits++;
+        const same = fast.ok && full.ok ? fast.value.hashInput === full.value.hashInput : !fast.ok && !full.ok && fast.error.kind === full.error.kind;
+        if (!same) {
+          out.mismatches.push(`seed ${seed} step ${step} ${JSON.stringify(config)} call ${k + 1}: shortcut ${describe(fast)} (${fast.ok ? fast.value.via : "-"}), git ${describe(full)}; edits: ${log.slice(-6).join("; ")}`);
+        }
+      }
+    }
+    if (out.mismatches.length > 0) break;
+  }
+  return out;
+}
+
+const STEPS = 120;
+
+test("the shortcut decides as git does, default racy window (edited files are checked by content)", async () => {
+  const r = await runSequence(1, STEPS, DEFAULT_MEMO_OPTIONS, null, shortcut);
+  expect(r.mismatches).toEqual([]);
+  expect(r.hits).toBeGreaterThan(r.checks / 3);
+}, 120_000);
+
+test("the shortcut decides as git does, short racy window (aged files are checked by stat data)", async () => {
+  // 40 ms is still above Linux's timestamp tick; waits let entries age past it.
+  const r = await runSequence(2, STEPS, { ...DEFAULT_MEMO_OPTIONS, racyWindowMs: 40 }, 50, shortcut);
+  expect(r.mismatches).toEqual([]);
+  expect(r.hits).toBeGreaterThan(r.checks / 3);
+}, 120_000);
+
+test("the harness catches a shortcut that misses changes", async () => {
+  // Remembers the first answer per configuration forever: wrong after the first real edit.
+  const remembered = new Map<string, Result<InputHash, InputError>>();
+  const broken: Hash = async (repo, config, memoPath, options) => {
+    const known = remembered.get(memoPath);
+    if (known !== undefined) return known.ok ? { ok: true, value: { ...known.value, via: "memo" } } : known;
+    const r = await shortcut(repo, config, memoPath, options);
+    remembered.set(memoPath, r);
+    return r;
+  };
+  const r = await runSequence(3, 40, DEFAULT_MEMO_OPTIONS, null, broken);
+  expect(r.mismatches.length).toBeGreaterThan(0);
+}, 60_000);
