@@ -43,6 +43,8 @@ export interface InputHash {
   listing: string;
   /** Where the listing came from: git, the stat memo (no git run), or nowhere (no pathspecs). */
   via: "git" | "memo" | "none";
+  /** Why the stat shortcut does not apply to these inputs, if it was tried and declined. */
+  declined?: string;
 }
 
 /** What to hash, where, and with which environment for git. */
@@ -77,16 +79,15 @@ async function hashUntraced(opts: HashInputsOptions): Promise<Result<InputHash, 
   const found = findIndex(resolve(opts.cwd), env);
   const memo = opts.memo ?? null;
   const scope = memo === null ? null : memoScope(opts, found, env);
-  if (scope !== null && memo !== null) {
-    const hit = lookupMemo(memo.path, scope, memo.options);
-    if (hit !== null) return ok(finish(hit, raw, "memo"));
-  }
+  const looked = scope !== null && memo !== null ? lookupMemo(memo.path, scope, memo.options) : null;
+  if (looked?.kind === "hit") return ok(finish(looked.listing, raw, "memo"));
   // Taken before git reads anything: what changes while git runs must not be recorded as seen.
-  const before = scope !== null && memo !== null ? fingerprintBefore(scope, memo.options) : null;
+  const before = looked?.kind === "miss" && scope !== null && memo !== null ? fingerprintBefore(memo.path, scope, memo.options) : null;
   const listed = await listPathspecs(opts, env, found);
   if (!listed.ok) return listed;
   if (before?.ok && scope !== null && memo !== null) recordMemo(memo.path, scope, before.value, listed.value, memo.options);
-  return ok(finish(listed.value, raw, "git"));
+  const declined = looked?.kind === "declined" ? looked.reason : before?.ok === false ? before.error : undefined;
+  return ok({ ...finish(listed.value, raw, "git"), ...(declined === undefined ? {} : { declined }) });
 }
 
 // The shortcut needs the `.git` directory of a plain work tree, found without git.

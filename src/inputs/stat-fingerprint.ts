@@ -1,23 +1,33 @@
-// The file-system fingerprint of a stat scope (stat-scope.ts): one 64-bit hash over the lstat
-// data of everything the git hash reads, walked in a fixed order. Equal fingerprints mean git
-// would see the same files, with one proviso that is git's own "racy git" problem: a file
-// rewritten at the same size within one tick of the file-system clock keeps its mtime and ctime.
-// So an entry whose mtime or ctime is recent when it is recorded ("racy") is fingerprinted by
-// its content instead, and stays so until the memo is recorded again. Anything changed later
-// gets a ctime at least a tick past the recording, which a non-racy entry's ctime (older than
-// the window) can never equal; ctime cannot be set back by user programs.
-import { lstatSync, readFileSync, readdirSync, readlinkSync, type Stats } from "node:fs";
+// The file-system fingerprint of a stat scope (stat-scope.ts): a hash over the lstat data of
+// everything the git hash reads, walked in a fixed order. Equal fingerprints mean git would
+// see the same files, with one proviso that is git's own "racy git" problem: a file rewritten
+// at the same size within one tick of the file-system clock keeps its mtime and ctime. So an
+// entry whose mtime or ctime is recent when it is recorded ("racy") is fingerprinted by its
+// content instead, and stays so until the memo is recorded again. Anything changed later gets a
+// ctime at least a tick past the recording, which a non-racy entry's ctime (older than the
+// window) can never equal; ctime cannot be set back by user programs.
+//
+// The walk is the whole cost of a hit (10,000 files: about 10 ms), so it does little per entry
+// in JavaScript: statx through libc writes each entry's struct straight into the record array,
+// the few fields the walk needs are read with bun:ffi's `read`, and the records are hashed
+// natively. (Typed-array loads of memory an FFI call wrote can be stale once the JIT has
+// optimised them: a first version saw every entry of a walk as the first one.) Entries inside
+// walked directories are known by their position in the walk, not by path: the names of every
+// directory are part of the fingerprint, so a position always means the same path.
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { type Result, ok, err } from "../result.ts";
+import { read, ptr } from "bun:ffi";
+import { closeFd, lstatInto, openDirectory } from "../sys/libc.ts";
 import type { StatScope } from "./stat-scope.ts";
 
 /** How a fingerprint is taken. */
 export interface FingerprintOptions {
-  /** Entries recorded as racy: fingerprinted by content. */
-  racy: ReadonlySet<string>;
+  /** Entries recorded as racy (ids as in `racyNow`): fingerprinted by content. */
+  racy: readonly string[];
   /** Wall-clock time (ms) the entries' times are compared with to find racy ones. */
   now: number;
-  /** An entry changed less than this long before `now` is racy (a tick is ≤ 10 ms on Linux; file systems with 1 s or 2 s times exist). */
+  /** An entry changed less than this long before `now` is racy (a tick is ≤ 10 ms on Linux; some file systems keep 1 s or 2 s). */
   racyWindowMs: number;
   /** Walking more entries than this gives up (git is then as fast). */
   maxEntries: number;
@@ -33,120 +43,224 @@ export interface Fingerprint {
    * entry newly racy was not read (the first hash then differs from the memo's anyway).
    */
   fresh: string | null;
+  /** Ids of the entries racy now: `W` and a watched path, `T` and a target, or `#` and the position of an entry in the walk. */
   racyNow: string[];
   entries: number;
 }
 
-const TYPE: Record<number, string> = { 0o040000: "d", 0o100000: "f", 0o120000: "l" };
-const typeOf = (mode: number): string => TYPE[mode & 0o170000] ?? "o";
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+/** A record is a struct statx: 64 words. */
+const WORDS = 64;
+const BYTES = WORDS * 4;
+// Byte offsets in struct statx.
+const MODE = 28;
+const SIZE = 40;
+const CTIME = 96;
+const MTIME = 112;
+// Word ranges that change without the content changing: blocks (delayed allocation), atime.
+const BLOCKS = [12, 14] as const;
+const ATIME = [16, 20] as const;
+// Record kinds, in word 0 (stx_mask for a stat record, never 0 or all ones).
+const MISSING = 0;
+const CONTENT = 0xffffffff;
 
 /** Fingerprints the scope, or says why it cannot be (then git is the only answer). */
 export function fingerprint(scope: StatScope, options: FingerprintOptions): Result<Fingerprint> {
-  const walk = new Walk(scope.root, options);
+  const walk = new Walk(options);
   try {
-    for (const path of scope.watched) walk.file(`W${path}`, path);
-    for (const rel of scope.ancestors) walk.ancestor(rel);
-    for (const rel of scope.targets) walk.target(rel);
+    for (const path of scope.watched) walk.named(`W${path}`, path);
+    for (const rel of scope.ancestors) walk.ancestor(join(scope.root, rel));
+    for (const rel of scope.targets) {
+      const abs = join(scope.root, rel);
+      if (walk.named(`T${rel}`, abs) === S_IFDIR) walk.directory(abs, rel === "");
+    }
   } catch (e) {
+    walk.closeAll();
     if (e instanceof GiveUp) return err(e.message);
-    return err(`cannot read ${(e as NodeJS.ErrnoException).path ?? "a file"}: ${(e as Error).message}`);
+    return err(`cannot read ${(e as { path?: string }).path ?? "a file"}: ${(e as Error).message}`);
   }
   return ok(walk.result());
 }
 
 class GiveUp extends Error {}
 
-class Walk {
-  private readonly now: string[] = [];
-  private readonly fresh: string[] = [];
-  private readonly racyNow: string[] = [];
-  private freshKnown = true;
-  private entries = 0;
+/** The records of one fingerprint, one struct statx each, in walk order. */
+class Records {
+  private data = new Uint32Array(WORDS * 256);
+  private base = ptr(this.data);
+  count = 0;
 
-  constructor(
-    private readonly root: string,
-    private readonly options: FingerprintOptions,
-  ) {}
-
-  result(): Fingerprint {
-    const hash = (parts: string[]) => Bun.hash(parts.join("")).toString(36);
-    return { hash: hash(this.now), fresh: this.freshKnown ? hash(this.fresh) : null, racyNow: this.racyNow, entries: this.entries };
+  /** The address of the next record; `push` makes it part of the fingerprint. */
+  next(): number {
+    if ((this.count + 1) * WORDS > this.data.length) {
+      const bigger = new Uint32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+      this.base = ptr(bigger);
+    }
+    return this.base + this.count * BYTES;
   }
 
-  /** A file whose content matters (or a missing one, whose appearance would). */
-  file(id: string, abs: string): Stats | null {
-    const st = lstatOrNull(abs);
-    if (st === null) {
-      this.both(`${label(id)}-`);
-      return null;
-    }
-    const head = `${label(id)}${typeOf(st.mode)}${st.mode},${st.size},`;
-    const statPart = `${st.ino},${st.dev},${st.mtimeMs},${st.ctimeMs};`;
-    const racyNow = Math.max(st.mtimeMs, st.ctimeMs) >= this.options.now - this.options.racyWindowMs;
-    const recordedRacy = this.options.racy.has(id);
-    let content: string | null = null;
-    if (recordedRacy || (racyNow && this.options.readNewlyRacy)) content = contentHash(abs, st);
-    this.now.push(head + (recordedRacy ? `#${content};` : statPart));
-    if (racyNow) {
-      this.racyNow.push(id);
-      if (content === null) this.freshKnown = false;
-      else this.fresh.push(`${head}#${content};`);
-    } else this.fresh.push(head + statPart);
-    return st;
+  /** The statx just written at `next()`, without the fields that move by themselves. */
+  pushStat(): void {
+    const at = this.count++ * WORDS;
+    this.data.fill(0, at + BLOCKS[0], at + BLOCKS[1]);
+    this.data.fill(0, at + ATIME[0], at + ATIME[1]);
+  }
+
+  pushMissing(): void {
+    this.next();
+    const at = this.count++ * WORDS;
+    this.data.fill(MISSING, at, at + WORDS);
+  }
+
+  /** A copy of record `i` (read natively, so never stale). */
+  copy(i: number): Uint32Array {
+    return this.data.slice(i * WORDS, (i + 1) * WORDS);
+  }
+
+  put(i: number, record: Uint32Array): void {
+    this.data.set(record, i * WORDS);
+  }
+
+  hash(): string {
+    return BigInt(Bun.hash(this.data.subarray(0, this.count * WORDS))).toString(36);
+  }
+}
+
+/** A record by kind, mode, size and content only (no inode, device or times). */
+function contentRecord(mode: number, sizeLo: number, sizeHi: number, hash: bigint): Uint32Array {
+  const r = new Uint32Array(WORDS);
+  r[0] = CONTENT;
+  r[1] = mode;
+  r[2] = sizeLo;
+  r[3] = sizeHi;
+  r[4] = Number(hash & 0xffffffffn);
+  r[5] = Number(hash >> 32n);
+  return r;
+}
+
+class Walk {
+  /** Labels and names: the text part of the fingerprint. */
+  private readonly text: string[] = [];
+  /** Records as compared with the memo (recorded racy set); `fresh` patches them for recording now. */
+  private readonly records = new Records();
+  private readonly fresh: { index: number; record: Uint32Array }[] = [];
+  private readonly racyNow: string[] = [];
+  private freshKnown = true;
+  private position = 0;
+  private readonly open: number[] = [];
+  private readonly racyNames: ReadonlySet<string>;
+  private readonly racyPositions: ReadonlySet<number>;
+  /** Entries changed at or after this second (whole seconds, rounded down: more racy, never fewer) are racy. */
+  private readonly racySince: number;
+
+  constructor(private readonly options: FingerprintOptions) {
+    this.racyNames = new Set(options.racy.filter((id) => !id.startsWith("#")));
+    this.racyPositions = new Set(options.racy.filter((id) => id.startsWith("#")).map((id) => Number(id.slice(1))));
+    this.racySince = Math.floor((options.now - options.racyWindowMs) / 1000);
+  }
+
+  result(): Fingerprint {
+    const text = BigInt(Bun.hash(this.text.join(""))).toString(36);
+    const hash = `${text}.${this.records.hash()}`;
+    for (const { index, record } of this.fresh) this.records.put(index, record);
+    return {
+      hash,
+      fresh: this.freshKnown ? `${text}.${this.records.hash()}` : null,
+      racyNow: this.racyNow,
+      entries: this.position,
+    };
+  }
+
+  closeAll(): void {
+    for (const fd of this.open.splice(0)) closeFd(fd);
+  }
+
+  /** A watched file or a target, by absolute path. Returns its file type (S_IFMT bits), 0 if missing. */
+  named(id: string, abs: string): number {
+    this.text.push(label(id));
+    return this.entry(null, abs, id, this.racyNames.has(id), "", abs);
   }
 
   /** A directory between the root and a target: only its kind matters (its rules are watched). */
-  ancestor(rel: string): void {
-    const st = lstatOrNull(join(this.root, rel));
-    this.both(`${label(`A${rel}`)}${st === null ? "-" : typeOf(st.mode)}`);
+  ancestor(abs: string): void {
+    const at = this.records.next();
+    this.text.push(`${label(`A${abs}`)}${lstatInto(null, abs, at) ? read.u32(at, MODE) & S_IFMT : "-"};`);
   }
 
-  /** A pathspec target: lstat'ed, and walked if it is a directory. */
-  target(rel: string): void {
-    const st = this.file(`F${rel}`, join(this.root, rel));
-    if (st?.isDirectory()) this.directory(rel);
-  }
-
-  private directory(rel: string): void {
-    const abs = join(this.root, rel);
+  /** Walks a directory: its sorted names, then each entry, depth first. */
+  directory(abs: string, isRoot: boolean): void {
     const names = readdirSync(abs).sort();
-    this.entries += names.length;
-    if (this.entries > this.options.maxEntries) throw new GiveUp(`more than ${this.options.maxEntries} files to watch`);
+    if (this.position + names.length > this.options.maxEntries) throw new GiveUp(`more than ${this.options.maxEntries} files to watch`);
     // Names as read: one that is not UTF-8 comes back with U+FFFD and could not be lstat'ed.
-    if (names.some((n) => n.includes("\uFFFD"))) throw new GiveUp(`a file name under ${abs} is not UTF-8`);
-    this.both(`${label(`N${rel}`)}${names.map(label).join("")}`);
+    let joined = `${names.length}/`;
+    for (const n of names) {
+      if (n.includes("\uFFFD")) throw new GiveUp(`a file name under ${abs} is not UTF-8`);
+      joined += `${n}/`;
+    }
+    this.text.push(joined);
+    const fd = openDirectory(abs);
+    this.open.push(fd);
     for (const name of names) {
       if (name === ".git") {
-        if (rel === "") continue; // the repository's own: its index and rules are watched
+        if (isRoot) continue; // the repository's own: its index and rules are watched
         throw new GiveUp(`${join(abs, name)} is a nested repository`);
       }
-      const child = rel === "" ? name : `${rel}/${name}`;
-      const st = this.file(`F${child}`, join(abs, name));
-      if (st?.isDirectory()) this.directory(child);
+      const position = this.position++;
+      if (this.entry(fd, name, position, this.racyPositions.has(position), abs, name) === S_IFDIR) this.directory(`${abs}/${name}`, false);
     }
+    this.open.pop();
+    closeFd(fd);
   }
 
-  private both(record: string): void {
-    this.now.push(record);
-    this.fresh.push(record);
+  /**
+   * Records one entry, lstat'ed as `name` in `dirFd` (or the absolute `name`): by stat data, or
+   * by content if it was recorded racy. `key` is its id (a string, or a walk position), `dir`
+   * and `file` its path; strings are built only for racy entries. Returns its file type.
+   */
+  private entry(dirFd: number | null, name: string, key: string | number, recordedRacy: boolean, dir: string, file: string): number {
+    const at = this.records.next();
+    if (!lstatInto(dirFd, name, at)) {
+      this.records.pushMissing();
+      return 0;
+    }
+    const mode = read.u32(at, MODE) & 0xffff;
+    const type = mode & S_IFMT;
+    // Seconds, low words (a time past 2106 or before 1970 reads as racy or old; both are safe:
+    // an old one still goes by its full stat data).
+    const racyNow = read.u32(at, MTIME) >= this.racySince || read.u32(at, CTIME) >= this.racySince;
+    const readContent = recordedRacy || (racyNow && this.options.readNewlyRacy);
+    const content = readContent ? contentHash(dir === "" ? file : `${dir}/${file}`, type) : null;
+    const index = this.records.count;
+    this.records.pushStat();
+    if (content !== null) {
+      const byContent = contentRecord(mode, read.u32(at, SIZE), read.u32(at, SIZE + 4), content);
+      if (recordedRacy) {
+        // Compared by content; recorded by stat data once no longer racy.
+        if (!racyNow) this.fresh.push({ index, record: this.records.copy(index) });
+        this.records.put(index, byContent);
+      } else {
+        // Racy now, not before: the stat record is compared, the content one is recorded.
+        this.fresh.push({ index, record: byContent });
+      }
+    }
+    if (racyNow) {
+      this.racyNow.push(typeof key === "number" ? `#${key}` : key);
+      if (content === null) this.freshKnown = false;
+    }
+    return type;
   }
 }
 
-// Length-prefixed, so that no two different sequences of names or paths join to the same text.
+// Length-prefixed, so that no two different sequences of paths join to the same text.
 const label = (s: string): string => `${s.length}:${s};`;
 
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
-    throw e;
-  }
-}
-
-function contentHash(abs: string, st: Stats): string {
-  if (st.isFile()) return Bun.hash(readFileSync(abs)).toString(36);
-  if (st.isSymbolicLink()) return Bun.hash(readlinkSync(abs, { encoding: "buffer" })).toString(36);
-  return "";
+function contentHash(abs: string, type: number): bigint {
+  if (type === S_IFREG) return BigInt(Bun.hash(readFileSync(abs)));
+  if (type === S_IFLNK) return BigInt(Bun.hash(readlinkSync(abs, { encoding: "buffer" })));
+  return 0n;
 }

@@ -31,6 +31,8 @@ export interface StatScope {
   watched: string[];
   /** The configuration files among `watched`: checked for what the shortcut cannot follow. */
   configs: string[];
+  /** The index (first of `watched`). */
+  index: string;
 }
 
 export interface ScopeInput {
@@ -105,5 +107,6 @@ export function statScope(input: ScopeInput): Result<StatScope> {
     ancestors: [...ancestors].sort(),
     watched: [join(gitDir, "index"), ...configs, ...rules],
     configs,
+    index: join(gitDir, "index"),
   });
 }

@@ -2,6 +2,8 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
 
 // Bun has no API for real pipes (its "pipe" stdio is a socketpair, which breaks /dev/stdout in
 // tasks) nor for flock(2); both come from libc. dlopen costs ~0.3 ms, so it is done on first use.
+// statx(2) relative to an open directory is here because node:fs's lstat costs about twice the
+// system call in object creation, on a path that stats every input file (stat-fingerprint.ts).
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 /** flock(2) operations. */
@@ -18,6 +20,9 @@ function open() {
     pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
+    statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+    open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
   }).symbols;
 }
 
@@ -49,3 +54,49 @@ export function tryFlock(fd: number, op: number): boolean {
 }
 
 export { O_NONBLOCK };
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const O_RDONLY_DIRECTORY = 0o200000 | O_CLOEXEC;
+const STATX_BASIC_STATS = 0x7ff;
+const ENOENT = 2;
+const ENOTDIR = 20;
+const pathBuf = new Uint8Array(8192);
+const pathPtr = ptr(pathBuf);
+const pathRoom = pathBuf.subarray(0, pathBuf.length - 1);
+const encoder = new TextEncoder();
+
+/** `s` as a NUL-terminated string in a buffer reused by every call (no allocation per file). */
+function cString(s: string): number {
+  const { written } = encoder.encodeInto(s, pathRoom);
+  if (written >= pathBuf.length - 2) throw new Error(`path too long: ${s.slice(0, 100)}...`);
+  pathBuf[written] = 0;
+  return pathPtr;
+}
+
+/**
+ * lstat of `name` relative to `dirFd` (or an absolute path with dirFd null), the struct statx
+ * (256 bytes) written at the address `dest`; read it with bun:ffi's `read` or hash it natively,
+ * never through a typed array the JIT may have read before. True, or false if it does not
+ * exist (ENOENT, ENOTDIR; nothing is written then). Other errors throw.
+ */
+export function lstatInto(dirFd: number | null, name: string, dest: number): boolean {
+  if (libc().statx(dirFd ?? AT_FDCWD, cString(name), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, dest) === 0) return true;
+  const e = errno();
+  if (e === ENOENT || e === ENOTDIR) return false;
+  throw Object.assign(new Error(`statx ${name} failed (errno ${e})`), { errno: e, path: name });
+}
+
+/** Opens a directory for lstatInto; close it with closeFd. Throws with errno on failure. */
+export function openDirectory(path: string): number {
+  const fd = libc().open(cString(path), O_RDONLY_DIRECTORY);
+  if (fd < 0) {
+    const e = errno();
+    throw Object.assign(new Error(`open ${path} failed (errno ${e})`), { errno: e, path });
+  }
+  return fd;
+}
+
+export function closeFd(fd: number): void {
+  libc().close(fd);
+}

@@ -106,7 +106,8 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     ctx.say("error", describeInputError(hashed.error));
     return errorDecision();
   }
-  const { hash, hashInput, listing, via } = hashed.value;
+  const { hash, hashInput, listing, via, declined } = hashed.value;
+  if (declined !== undefined) ctx.say("debug", `stat shortcut off for these inputs until the index changes: ${declined}`);
   const savedHash = readSavedHash(ctx.hashPath);
   ctx.say("debug", `hash ${hash} (saved: ${savedHash ?? "none"}${via === "memo" ? "; files unchanged since git listed them, git not run" : ""})`);
 

@@ -321,3 +321,25 @@ test("the harness catches a shortcut that misses changes", async () => {
   const r = await runSequence(3, 40, DEFAULT_MEMO_OPTIONS, null, broken);
   expect(r.mismatches.length).toBeGreaterThan(0);
 }, 60_000);
+
+test("a scope the shortcut declines is left to git until the index changes, then tried again", async () => {
+  const repo = makeRepo();
+  const memoPath = join(ROOT, "memo-declined");
+  const options = { ...DEFAULT_MEMO_OPTIONS, maxEntries: 6 };
+  const call = async () => {
+    const r = await shortcut(repo, { cwd: "", pathspecs: ["src"] }, memoPath, options);
+    if (!r.ok) throw new Error(describe(r));
+    return { via: r.value.via, declined: r.value.declined ?? null };
+  };
+  const tooMany = { via: "git" as const, declined: "more than 6 files to watch" };
+  expect(await call()).toEqual(tooMany);
+  expect(readFileSync(memoPath, "utf8")).toContain('"declined":"more than 6 files to watch"');
+  // Fewer files, but the index is the same: still declined, without walking.
+  rmSync(join(repo, "src/sub"), { recursive: true });
+  rmSync(join(repo, "src/build"), { recursive: true });
+  expect(await call()).toEqual(tooMany);
+  // A new index: tried again, recorded, then answered from the memo.
+  mustGit(repo, ["add", "-A", "src"]);
+  expect(await call()).toEqual({ via: "git", declined: null });
+  expect(await call()).toEqual({ via: "memo", declined: null });
+});
