@@ -96,7 +96,12 @@ function memoScope(opts: HashInputsOptions, found: Buffer | null, env: Record<st
   const index = found !== null && Buffer.from(found.toString("utf8")).equals(found) ? found.toString("utf8") : null;
   const gitDir = index !== null && index.endsWith("/.git/index") ? dirname(index) : null;
   const scope = statScope({ cwd: resolve(opts.cwd), gitDir, pathspecs: opts.pathspecs, env });
-  return scope.ok ? scope.value : null;
+  if (!scope.ok) return null;
+  // A state directory inside the inputs changes on every run (logs, the memo itself): the
+  // shortcut could never hit, and would walk twice each time for nothing.
+  const memoPath = resolve(opts.memo?.path ?? "");
+  const inside = scope.value.targets.some((t) => memoPath.startsWith(`${join(scope.value.root, t)}/`));
+  return inside ? null : scope.value;
 }
 
 function finish(listing: Uint8Array, raw: Uint8Array, via: InputHash["via"]): InputHash {

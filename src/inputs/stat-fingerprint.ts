@@ -71,11 +71,11 @@ const CONTENT = 0xffffffff;
 export function fingerprint(scope: StatScope, options: FingerprintOptions): Result<Fingerprint> {
   const walk = new Walk(options);
   try {
-    for (const path of scope.watched) walk.named(`W${path}`, path);
+    for (const path of scope.watched) walk.named(`W${path}`, path, true);
     for (const rel of scope.ancestors) walk.ancestor(join(scope.root, rel));
     for (const rel of scope.targets) {
       const abs = join(scope.root, rel);
-      if (walk.named(`T${rel}`, abs) === S_IFDIR) walk.directory(abs, rel === "");
+      if (walk.named(`T${rel}`, abs, false) === S_IFDIR) walk.directory(abs, rel === "");
     }
   } catch (e) {
     walk.closeAll();
@@ -180,10 +180,14 @@ class Walk {
     for (const fd of this.open.splice(0)) closeFd(fd);
   }
 
-  /** A watched file or a target, by absolute path. Returns its file type (S_IFMT bits), 0 if missing. */
-  named(id: string, abs: string): number {
+  /**
+   * A watched file (followed if it is a symlink: git reads the configuration or rules it points
+   * to, as a dotfile manager's ~/.gitconfig) or a target (not followed: git hashes a symlink
+   * itself), by absolute path. Returns its file type (S_IFMT bits), 0 if missing.
+   */
+  named(id: string, abs: string, follow: boolean): number {
     this.text.push(label(id));
-    return this.entry(null, abs, id, this.racyNames.has(id), "", abs);
+    return this.entry(null, abs, id, this.racyNames.has(id), "", abs, follow);
   }
 
   /** A directory between the root and a target: only its kind matters (its rules are watched). */
@@ -211,20 +215,20 @@ class Walk {
         throw new GiveUp(`${join(abs, name)} is a nested repository`);
       }
       const position = this.position++;
-      if (this.entry(fd, name, position, this.racyPositions.has(position), abs, name) === S_IFDIR) this.directory(`${abs}/${name}`, false);
+      if (this.entry(fd, name, position, this.racyPositions.has(position), abs, name, false) === S_IFDIR) this.directory(`${abs}/${name}`, false);
     }
     this.open.pop();
     closeFd(fd);
   }
 
   /**
-   * Records one entry, lstat'ed as `name` in `dirFd` (or the absolute `name`): by stat data, or
+   * Records one entry, lstat'ed (or stat'ed: `follow`) as `name` in `dirFd` (or the absolute `name`): by stat data, or
    * by content if it was recorded racy. `key` is its id (a string, or a walk position), `dir`
    * and `file` its path; strings are built only for racy entries. Returns its file type.
    */
-  private entry(dirFd: number | null, name: string, key: string | number, recordedRacy: boolean, dir: string, file: string): number {
+  private entry(dirFd: number | null, name: string, key: string | number, recordedRacy: boolean, dir: string, file: string, follow: boolean): number {
     const at = this.records.next();
-    if (!lstatInto(dirFd, name, at)) {
+    if (!lstatInto(dirFd, name, at, follow)) {
       this.records.pushMissing();
       return 0;
     }

@@ -78,10 +78,11 @@ function cString(s: string): number {
  * lstat of `name` relative to `dirFd` (or an absolute path with dirFd null), the struct statx
  * (256 bytes) written at the address `dest`; read it with bun:ffi's `read` or hash it natively,
  * never through a typed array the JIT may have read before. True, or false if it does not
- * exist (ENOENT, ENOTDIR; nothing is written then). Other errors throw.
+ * exist (ENOENT, ENOTDIR; nothing is written then). Other errors throw. `followSymlink` makes
+ * it a stat.
  */
-export function lstatInto(dirFd: number | null, name: string, dest: number): boolean {
-  if (libc().statx(dirFd ?? AT_FDCWD, cString(name), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, dest) === 0) return true;
+export function lstatInto(dirFd: number | null, name: string, dest: number, followSymlink = false): boolean {
+  if (libc().statx(dirFd ?? AT_FDCWD, cString(name), followSymlink ? 0 : AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, dest) === 0) return true;
   const e = errno();
   if (e === ENOENT || e === ENOTDIR) return false;
   throw Object.assign(new Error(`statx ${name} failed (errno ${e})`), { errno: e, path: name });

@@ -26,8 +26,12 @@ const ENV: Record<string, string> = {
   GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@t",
 };
 
+// The global configuration is a symlink, as dotfile managers make it: git reads what it points to.
+const DOTFILE = join(ENV.HOME!, "dotfiles", "gitconfig");
 beforeAll(() => {
-  mkdirSync(ENV.HOME!, { recursive: true });
+  mkdirSync(dirname(DOTFILE), { recursive: true });
+  writeFileSync(DOTFILE, "");
+  symlinkSync(DOTFILE, join(ENV.HOME!, ".gitconfig"));
   mkdirSync(TMP, { recursive: true });
 });
 afterAll(() => rmSync(ROOT, { recursive: true, force: true }));
@@ -236,6 +240,11 @@ function edits(repo: string, random: () => number, ageMs: number | null): Array<
       return "info/exclude changed";
     },
     () => {
+      const config = pick(["", "[core]\n\tfileMode = false\n", "[core]\n\tautocrlf = true\n", "[core]\n\tfileMode = true\n"]);
+      writeFileSync(DOTFILE, config);
+      return `global configuration (through a symlink) = ${JSON.stringify(config)}`;
+    },
+    () => {
       const d = join(repo, pick(["src", "src/sub", "docs", "bin"]));
       if (!existsSync(d) || !lstatSync(d).isDirectory()) return "no directory";
       const r = git(d, ["rm", "-q", "--cached", "-r", "--ignore-unmatch", "."]);
@@ -342,4 +351,19 @@ test("a scope the shortcut declines is left to git until the index changes, then
   mustGit(repo, ["add", "-A", "src"]);
   expect(await call()).toEqual({ via: "git", declined: null });
   expect(await call()).toEqual({ via: "memo", declined: null });
+});
+
+test("no memo when the state directory is inside the inputs (it changes on every run)", async () => {
+  const repo = makeRepo();
+  const memoPath = join(repo, "src", ".state", "hash", "t.stat");
+  for (let i = 0; i < 2; i++) {
+    const r = await shortcut(repo, { cwd: "", pathspecs: ["src"] }, memoPath, DEFAULT_MEMO_OPTIONS);
+    expect(r.ok && r.value.via).toBe("git");
+  }
+  expect(existsSync(memoPath)).toBe(false);
+  // Beside the inputs it is fine.
+  const beside = join(repo, ".state", "t.stat");
+  await shortcut(repo, { cwd: "", pathspecs: ["src"] }, beside, DEFAULT_MEMO_OPTIONS);
+  const r = await shortcut(repo, { cwd: "", pathspecs: ["src"] }, beside, DEFAULT_MEMO_OPTIONS);
+  expect(r.ok && r.value.via).toBe("memo");
 });
