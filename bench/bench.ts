@@ -8,7 +8,7 @@
 // resident set, from `/usr/bin/time -f %M` in separate runs (Bun.spawnSync's resourceUsage
 // reports the parent's memory for a vfork'ed child, so it is not used).
 //
-// BENCH_RUNS (default 21, at least 15), BENCH_SKIP_100K=1 (skip the slow 100,000-file repo),
+// BENCH_RUNS (default 31, at least 15), BENCH_SKIP_100K=1 (skip the slow 100,000-file repo),
 // BENCH_QUICK=1 (W1 and W3 only),
 // BENCH_KEEP=1 (keep the temp dir and print it), BENCH_EXE (another build to
 // measure; nested tasks find it on PATH, so it must be named taskrunner).
@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import { installTurbo, setUpTurbo } from "./turbo.ts";
 
 const EXE = resolve(process.env.BENCH_EXE ?? resolve(import.meta.dir, "../dist/taskrunner"));
-const RUNS = Math.max(15, Number(process.env.BENCH_RUNS ?? 21));
+const RUNS = Math.max(15, Number(process.env.BENCH_RUNS ?? 31));
 const root = realpathSync(mkdtempSync(join(tmpdir(), "taskrunner-bench-")));
 process.on("exit", () => {
   if (process.env.BENCH_KEEP === "1") console.log(`\nkept ${root}`);
@@ -59,7 +59,11 @@ git ls-tree -r --full-name "$tree" -- "$@" | sha1sum >/dev/null
 rm -rf "$tmp"
 `;
 
-/** A committed repo: `files` are written (name -> content), plus the task scripts. */
+/**
+ * A committed repo: `files` are written (name -> content), plus the task scripts. Its files are
+ * then left to age past the stat shortcut's racy window (3 s), as a checkout's are: files
+ * changed in the last seconds are compared by content, which is not the steady state.
+ */
 function makeRepo(name: string, files: (dir: string) => void): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
@@ -68,6 +72,7 @@ function makeRepo(name: string, files: (dir: string) => void): string {
   writeFileSync(join(dir, "shell-hash.sh"), SHELL_HASH);
   must(["git", "add", "-A"], dir);
   must(["git", "commit", "-qm", "init"], dir);
+  Bun.sleepSync(3500);
   return dir;
 }
 
@@ -84,6 +89,9 @@ interface Row {
   group: string;
   name: string;
   medianMs: number;
+  /** The middle half of the runs: how noisy this command was here. */
+  p25Ms: number;
+  p75Ms: number;
   peakKiB: number | null;
 }
 
@@ -106,7 +114,7 @@ function peakKiB(w: Workload, cwd: string): number | null {
   return peaks.length === 0 ? null : Math.max(...peaks);
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]!;
 
 function measure(group: string, cwd: string, workloads: Workload[], runs = RUNS): Row[] {
   for (const w of workloads) {
@@ -119,12 +127,24 @@ function measure(group: string, cwd: string, workloads: Workload[], runs = RUNS)
   }
   const samples = workloads.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) workloads.forEach((w, k) => samples[k]!.push(timeOnce(w, cwd)));
-  const rows = workloads.map((w, k) => ({ group, name: w.name, medianMs: median(samples[k]!), peakKiB: peakKiB(w, cwd) }));
+  const rows = workloads.map((w, k) => ({
+    group,
+    name: w.name,
+    medianMs: quantile(samples[k]!, 0.5),
+    p25Ms: quantile(samples[k]!, 0.25),
+    p75Ms: quantile(samples[k]!, 0.75),
+    peakKiB: peakKiB(w, cwd),
+  }));
   for (const r of rows) process.stderr.write(`  ${group} / ${r.name}: ${r.medianMs.toFixed(1)} ms\n`);
   return rows;
 }
 
 const noop = (name: string): Workload => ({ name: `taskrunner no-op (${name})`, cmd: [EXE, "-n", name, "bash", "task.sh"] });
+const noopGit: Workload = {
+  name: "taskrunner no-op, stat shortcut off (git)",
+  cmd: [EXE, "-n", "g", "bash", "task.sh"],
+  env: { TASKRUNNER_DISABLE_STAT_SHORTCUT: "1" },
+};
 const TASK_SH = "snapshot INPUT --outputs out.txt\nls INPUT > out.txt\n";
 const turboCheck = (out: string): string | null => (/1 cached, 1 total/.test(out) ? null : "not a cache hit");
 
@@ -156,6 +176,7 @@ const repo1 = makeRepo("w1", (dir) => {
 const rows: Row[] = [];
 const w1: Workload[] = [
   noop("t"),
+  noopGit,
   { name: "floor: bash -c true", cmd: ["bash", "-c", "true"] },
   { name: "floor: shell pathspec hash (git)", cmd: ["bash", "shell-hash.sh", "input.txt"] },
   { name: "floor: taskrunner --version", cmd: [EXE, "--version"] },
@@ -186,6 +207,7 @@ for (const n of [10_000, 100_000]) {
   });
   const w: Workload[] = [
     noop("t"),
+    noopGit,
     { name: "floor: shell pathspec hash (git)", cmd: ["bash", "shell-hash.sh", "src"] },
   ];
   if (turbo.ok) w.push({ name: "peer: turbo (native) cache hit", cmd: [turbo.exe, "run", "t", "--output-logs=none"], check: turboCheck });
@@ -194,20 +216,22 @@ for (const n of [10_000, 100_000]) {
 
 // ---- report ----
 const find = (group: string, prefix: string) => rows.find((r) => r.group === group && r.name.startsWith(prefix));
-const w1noop = find("W1 1 file", "taskrunner no-op")!;
+const w1noop = find("W1 1 file", "taskrunner no-op (")!;
 console.log(`\ntaskrunner no-op benchmark: median wall time of ${RUNS} interleaved runs (100k: 15), peak RSS of the measured process`);
-console.log(`${"workload".padEnd(14)} ${"command".padEnd(44)} ${"median ms".padStart(10)} ${"peak MiB".padStart(9)}`);
+console.log(`${"workload".padEnd(14)} ${"command".padEnd(44)} ${"median ms".padStart(10)} ${"p25-p75 ms".padStart(13)} ${"peak MiB".padStart(9)}`);
 for (const r of rows) {
   const mem = r.peakKiB === null ? "-" : (r.peakKiB / 1024).toFixed(1);
-  console.log(`${r.group.padEnd(14)} ${r.name.padEnd(44)} ${r.medianMs.toFixed(1).padStart(10)} ${mem.padStart(9)}`);
+  const spread = `${r.p25Ms.toFixed(1)}-${r.p75Ms.toFixed(1)}`;
+  console.log(`${r.group.padEnd(14)} ${r.name.padEnd(44)} ${r.medianMs.toFixed(1).padStart(10)} ${spread.padStart(13)} ${mem.padStart(9)}`);
 }
 console.log("\nratios");
 const ratio = (label: string, a: Row | undefined, b: Row | undefined) => {
   if (a && b) console.log(`  ${label.padEnd(56)} ${(a.medianMs / b.medianMs).toFixed(2)}x`);
 };
 for (const g of ["W1 1 file", "W2 10k files", "W2 100k files"]) {
-  ratio(`${g}: taskrunner / turbo`, find(g, "taskrunner no-op"), find(g, "peer: turbo"));
-  ratio(`${g}: taskrunner / shell hash floor`, find(g, "taskrunner no-op"), find(g, "floor: shell"));
+  ratio(`${g}: taskrunner / turbo`, find(g, "taskrunner no-op ("), find(g, "peer: turbo"));
+  ratio(`${g}: taskrunner, shortcut off / turbo`, find(g, "taskrunner no-op, stat"), find(g, "peer: turbo"));
+  ratio(`${g}: taskrunner / shell hash floor`, find(g, "taskrunner no-op ("), find(g, "floor: shell"));
 }
 ratio("W1: taskrunner / --version start-up", w1noop, find("W1 1 file", "floor: taskrunner --version"));
 const w3 = find("W3 50 nested", "taskrunner: top + 50");
