@@ -26,6 +26,12 @@ function openFd(fd: number | null): number | null {
   }
 }
 
+// The executable starts with JIT tier-up thresholds raised (build.ts) so that start-up code stays
+// in the interpreter. A runner still busy after 50 ms is past start-up (a task streaming output,
+// hashing a big tree): from then on hot code is compiled as usual.
+const JIT_NORMAL_AFTER_MS = 50;
+setTimeout(() => Bun.unsafe.setJITPolicy(1), JIT_NORMAL_AFTER_MS).unref();
+
 async function main(): Promise<number> {
   const cancel = new Cancellation((code) => process.exit(code));
   cancel.install();
