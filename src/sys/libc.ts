@@ -61,15 +61,14 @@ const O_RDONLY_DIRECTORY = 0o200000 | O_CLOEXEC;
 const STATX_BASIC_STATS = 0x7ff;
 const ENOENT = 2;
 const ENOTDIR = 20;
-const pathBuf = new Uint8Array(8192);
+const PATH_ROOM = 8190;
+const pathBuf = Buffer.alloc(PATH_ROOM + 2);
 const pathPtr = ptr(pathBuf);
-const pathRoom = pathBuf.subarray(0, pathBuf.length - 1);
-const encoder = new TextEncoder();
 
 /** `s` as a NUL-terminated string in a buffer reused by every call (no allocation per file). */
 function cString(s: string): number {
-  const { written } = encoder.encodeInto(s, pathRoom);
-  if (written >= pathBuf.length - 2) throw new Error(`path too long: ${s.slice(0, 100)}...`);
+  const written = pathBuf.write(s, 0, PATH_ROOM + 1, "utf8");
+  if (written > PATH_ROOM) throw new Error(`path too long: ${s.slice(0, 100)}...`);
   pathBuf[written] = 0;
   return pathPtr;
 }
