@@ -82,7 +82,7 @@ async function hashUntraced(opts: HashInputsOptions): Promise<Result<InputHash, 
   const looked = scope !== null && memo !== null ? lookupMemo(memo.path, scope, memo.options) : null;
   if (looked?.kind === "hit") return ok(finish(looked.listing, raw, "memo"));
   // Taken before git reads anything: what changes while git runs must not be recorded as seen.
-  const before = looked?.kind === "miss" && scope !== null && memo !== null ? fingerprintBefore(memo.path, scope, memo.options) : null;
+  const before = looked?.kind === "miss" && scope !== null && memo !== null ? fingerprintBefore(memo.path, scope, memo.options, looked.walked) : null;
   const listed = await listPathspecs(opts, env, found);
   if (!listed.ok) return listed;
   if (before?.ok && scope !== null && memo !== null) recordMemo(memo.path, scope, before.value, listed.value, memo.options);

@@ -21,8 +21,6 @@ function open() {
     flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
     statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
-    open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-    close: { args: [FFIType.i32], returns: FFIType.i32 },
   }).symbols;
 }
 
@@ -57,7 +55,6 @@ export { O_NONBLOCK };
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
-const O_RDONLY_DIRECTORY = 0o200000 | O_CLOEXEC;
 const STATX_BASIC_STATS = 0x7ff;
 const ENOENT = 2;
 const ENOTDIR = 20;
@@ -85,18 +82,4 @@ export function lstatInto(dirFd: number | null, name: string, dest: number, foll
   const e = errno();
   if (e === ENOENT || e === ENOTDIR) return false;
   throw Object.assign(new Error(`statx ${name} failed (errno ${e})`), { errno: e, path: name });
-}
-
-/** Opens a directory for lstatInto; close it with closeFd. Throws with errno on failure. */
-export function openDirectory(path: string): number {
-  const fd = libc().open(cString(path), O_RDONLY_DIRECTORY);
-  if (fd < 0) {
-    const e = errno();
-    throw Object.assign(new Error(`open ${path} failed (errno ${e})`), { errno: e, path });
-  }
-  return fd;
-}
-
-export function closeFd(fd: number): void {
-  libc().close(fd);
 }
