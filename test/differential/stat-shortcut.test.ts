@@ -6,25 +6,16 @@
 
 import { test, expect, beforeAll, afterAll } from "bun:test";
 import {
-  chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync,
+  chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync,
   utimesSync, writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { hashInputs, type InputHash, type InputError } from "../../src/inputs/hash.ts";
 import { DEFAULT_MEMO_OPTIONS, type MemoOptions } from "../../src/inputs/stat-memo.ts";
 import type { Result } from "../../src/result.ts";
+import { makeGitSandbox } from "../helpers/git-env.ts";
 
-const ROOT = realpathSync(mkdtempSync(join(tmpdir(), "taskrunner-differential-")));
-const TMP = join(ROOT, "tmp");
-const GIT = Bun.which("git") ?? "/usr/bin/git";
-const ENV: Record<string, string> = {
-  PATH: `${dirname(GIT)}:/usr/bin:/bin`,
-  HOME: join(ROOT, "home"),
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CEILING_DIRECTORIES: ROOT,
-  GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@t",
-};
+const { root: ROOT, tmp: TMP, env: ENV } = makeGitSandbox("taskrunner-differential-");
 
 // The global configuration is a symlink, as dotfile managers make it: git reads what it points to.
 const DOTFILE = join(ENV.HOME!, "dotfiles", "gitconfig");

@@ -6,28 +6,16 @@
 import { test, expect, describe, beforeAll, afterAll } from "bun:test";
 import { createHash } from "node:crypto";
 import {
-  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync,
+  chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { hashInputs, describeInputError, changedPaths, type InputHash, type InputError } from "../../src/inputs/hash.ts";
 import type { Result } from "../../src/result.ts";
+import { makeGitSandbox } from "../helpers/git-env.ts";
 
-const ROOT = realpathSync(mkdtempSync(join(tmpdir(), "taskrunner-inputs-test-")));
 // Where hashInputs puts its temporary index; checked to be empty after every call.
-const TMP = join(ROOT, "tmp");
+const { root: ROOT, tmp: TMP, env: ENV } = makeGitSandbox("taskrunner-inputs-test-");
 const GIT = Bun.which("git") ?? "/usr/bin/git";
-const ENV: Record<string, string> = {
-  PATH: `${dirname(GIT)}:/usr/bin:/bin`,
-  HOME: join(ROOT, "home"),
-  GIT_CONFIG_NOSYSTEM: "1",
-  // Repository discovery must not climb out of the sandbox (if /tmp were inside a checkout).
-  GIT_CEILING_DIRECTORIES: ROOT,
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.com",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.com",
-};
 
 beforeAll(() => {
   mkdirSync(ENV.HOME as string, { recursive: true });
