@@ -1,4 +1,4 @@
-import { fstatSync, writeSync } from "node:fs";
+import { fstatSync, writeSync } from "./sys/fs.ts";
 import { basename, join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { parseCli, usage } from "./cli.ts";

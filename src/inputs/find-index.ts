@@ -1,7 +1,7 @@
 // Finding the index git would use without starting git (`git rev-parse --git-path index` costs
 // a process, 2-3 ms of the no-op path). Only the plain cases are answered here; anything else
 // returns null and hash.ts asks git, so an answer is never different from git's.
-import { readFileSync, realpathSync, statSync, type Stats } from "node:fs";
+import { readFileSync, realpathSync, statSync, type Stat as Stats } from "../sys/fs.ts";
 import { dirname, join } from "node:path";
 
 /**

@@ -8,7 +8,7 @@
 // git (find-index.ts); on the no-op path the stat shortcut (stat-memo.ts) usually answers
 // instead, from the listing git gave last time for the same files.
 
-import { constants, copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync } from "node:fs";
+import { constants, copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync } from "../sys/fs.ts";
 import { findIndex } from "./find-index.ts";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { statScope, type StatScope } from "./stat-scope.ts";
@@ -230,7 +230,7 @@ function copyIndex(from: Buffer, to: string, tmpDir: string): void {
   let mtimeNs: bigint;
   let atimeNs: bigint;
   try {
-    const st = statSync(from, { bigint: true });
+    const st = statSync(from);
     mtimeNs = st.mtimeNs;
     atimeNs = st.atimeNs;
   } catch (e) {

@@ -15,7 +15,7 @@
 // optimised them: a first version saw every entry of a walk as the first one.) Entries inside
 // walked directories are known by their position in the walk, not by path: the names of every
 // directory are part of the fingerprint, so a position always means the same path.
-import { closeSync, constants, openSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, readdirSync, readlinkSync } from "../sys/fs.ts";
 import { join } from "node:path";
 import { type Result, ok, err } from "../result.ts";
 import { read, ptr } from "bun:ffi";

@@ -7,7 +7,7 @@
 // or {v, key, declined, index} alone: the shortcut does not apply to these inputs (too many
 // files, a nested repository, configuration it cannot follow), and is not tried again, walking
 // for nothing, until the index changes.
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "../sys/fs.ts";
 import { writeFileAtomic } from "../state/atomic-file.ts";
 import { fingerprint, type Fingerprint } from "./stat-fingerprint.ts";
 import { OPAQUE_CONFIG, type StatScope } from "./stat-scope.ts";

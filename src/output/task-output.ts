@@ -1,4 +1,4 @@
-import { openSync, writeSync, closeSync, mkdirSync, constants } from "node:fs";
+import { openSync, writeSync, closeSync, mkdirSync, constants } from "../sys/fs.ts";
 import { dirname } from "node:path";
 import { type StreamWord, clock, joinLine, terminalPrefix, logPrefix, targetStream, isShown } from "./format.ts";
 

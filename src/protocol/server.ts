@@ -1,4 +1,4 @@
-import { writeSync, closeSync } from "node:fs";
+import { writeSync, closeSync } from "../sys/fs.ts";
 import { readLines, type LineReader } from "../task/streams.ts";
 import { decodeRequest, REPLY_ERROR, type Request } from "./messages.ts";
 

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, unlinkSync, utimesSync, writeFileSync } from "../sys/fs.ts";
 import { dirname } from "node:path";
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../sys/fs.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 /** The saved state of a task: `hash/<name>.hash` (SPEC §5, step 3). */

@@ -1,4 +1,4 @@
-import { readFileSync, utimesSync, statSync } from "node:fs";
+import { readFileSync, utimesSync, statSync } from "../sys/fs.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 // `hash/<name>.history.json`: the last two decisions of a task, for `--explain` (the hash file

@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, closeSync, constants } from "node:fs";
+import { mkdirSync, openSync, closeSync, constants } from "../sys/fs.ts";
 import { dirname } from "node:path";
 import { LOCK_EX, tryFlock } from "../sys/libc.ts";
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "../sys/fs.ts";
 import { dirname } from "node:path";
 
 // Optional subsystems (remote cache, commit statuses) turn themselves off for the rest of a

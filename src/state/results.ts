@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../sys/fs.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 /** The exit code recorded for a task earlier in this build, or null (SPEC §2). */

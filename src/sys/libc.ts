@@ -1,4 +1,4 @@
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 
 // Bun has no API for real pipes (its "pipe" stdio is a socketpair, which breaks /dev/stdout in
 // tasks) nor for flock(2); both come from libc. dlopen costs ~0.3 ms, so it is done on first use.
@@ -21,17 +21,35 @@ function open() {
     flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
     statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+    // For sys/fs.ts, the file operations of the no-op path.
+    open: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
+    // ssize_t results read as int: every call asks for less than 2 GiB.
+    read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+    write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+    rename: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+    unlink: { args: [FFIType.ptr], returns: FFIType.i32 },
+    mkdir: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    utimensat: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    opendir: { args: [FFIType.ptr], returns: FFIType.ptr },
+    readdir: { args: [FFIType.ptr], returns: FFIType.ptr },
+    closedir: { args: [FFIType.ptr], returns: FFIType.i32 },
+    readlink: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+    realpath: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
+    free: { args: [FFIType.ptr], returns: FFIType.void },
   }).symbols;
 }
 
-function libc(): Lib {
+/** The libc functions, opened on first use. */
+export function libc(): Lib {
   lib ??= open();
   return lib;
 }
 
-function errno(): number {
+/** errno of the last failed call (read with `read`, see lstatInto). */
+export function errno(): number {
   const p = libc().__errno_location();
-  return p === null ? 0 : new Int32Array(require("bun:ffi").toArrayBuffer(p, 0, 4))[0]!;
+  return p === null ? 0 : read.i32(p, 0);
 }
 
 /** A real pipe (both ends close-on-exec): [readFd, writeFd]. */
@@ -82,4 +100,9 @@ export function lstatInto(dirFd: number | null, name: string, dest: number, foll
   const e = errno();
   if (e === ENOENT || e === ENOTDIR) return false;
   throw Object.assign(new Error(`statx ${name} failed (errno ${e})`), { errno: e, path: name });
+}
+
+/** statx(2) of the C string at `path` into `dest`: 0, or the errno. */
+export function statxAt(dirFd: number, path: Pointer, flags: number, dest: Pointer): number {
+  return libc().statx(dirFd, path, flags, STATX_BASIC_STATS, dest) === 0 ? 0 : errno();
 }

@@ -1,4 +1,4 @@
-import { lstatSync } from "node:fs";
+import { lstatSync } from "../sys/fs.ts";
 
 /**
  * The declared outputs that are not on disk. lstat, not stat: a symlink output is archived as

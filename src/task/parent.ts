@@ -1,4 +1,4 @@
-import { writeSync } from "node:fs";
+import { writeSync } from "../sys/fs.ts";
 import { encodeRequest } from "../protocol/messages.ts";
 
 /** How a finished task is described to its parent: Haskell's `ExitCode` rendering (SPEC §5). */

@@ -20,7 +20,7 @@ import type { Secret } from "../github/secret.ts";
 import { logViewUrl } from "../cache/keys.ts";
 import { TaskReport, type CommitStatusAccess } from "./report.ts";
 import { join } from "node:path";
-import { readlinkSync } from "node:fs";
+import { readlinkSync } from "../sys/fs.ts";
 import { endSpan, flushTrace, nowUs, timed, traceMethods, writeTraceJson } from "../trace/spans.ts";
 
 /** Everything one invocation needs to run its task. */

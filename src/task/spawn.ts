@@ -1,4 +1,4 @@
-import { closeSync } from "node:fs";
+import { closeSync } from "../sys/fs.ts";
 import { pipe } from "../sys/libc.ts";
 
 /**

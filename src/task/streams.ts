@@ -1,4 +1,4 @@
-import { closeSync } from "node:fs";
+import { closeSync } from "../sys/fs.ts";
 import { LineSplitter } from "../output/lines.ts";
 
 /** A descriptor being read line by line until end-of-file or until it is abandoned. */

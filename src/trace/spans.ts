@@ -3,7 +3,7 @@
 // write, so nested and parallel runners of a build never interleave. The top level then turns
 // the lines into trace.json. Tiny on purpose: this module is on the no-op path.
 
-import { closeSync, openSync, readFileSync, writeSync, constants } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync, constants } from "../sys/fs.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../state/atomic-file.ts";
 

@@ -1,0 +1,345 @@
+// The synchronous file operations of the runner's own path (state files, logs, locks, input
+// hashing), on libc through bun:ffi, with the names and behaviour of their node:fs namesakes.
+//
+// Why not node:fs: importing it costs every start 0.8 ms and 3.4 MiB of resident memory
+// (measured in a compiled executable that already uses bun:ffi and Bun.spawn), about a tenth of
+// the whole no-op's time and the margin of its 40 MiB budget. libc is opened anyway (pipes,
+// locks), so each of these is one call. Modules loaded only when needed (the remote and local
+// caches, archives, --trace, --explain) keep node:fs.
+//
+// Errors are thrown as node:fs's are: an Error with `code` ("ENOENT"...), `errno`, `syscall`
+// and `path`, and the message "CODE: text, syscall 'path'", so callers and their messages stay
+// as they were.
+import { CString, ptr, read, type Pointer } from "bun:ffi";
+import { errno, libc, statxAt } from "./libc.ts";
+
+export const constants = {
+  O_RDONLY: 0,
+  O_WRONLY: 1,
+  O_RDWR: 2,
+  O_CREAT: 0o100,
+  O_EXCL: 0o200,
+  O_TRUNC: 0o1000,
+  O_APPEND: 0o2000,
+  O_NONBLOCK: 0o4000,
+  O_DIRECTORY: 0o200000,
+  O_CLOEXEC: 0o2000000,
+  COPYFILE_EXCL: 1,
+} as const;
+
+const AT_FDCWD = -100;
+const EINTR = 4;
+const ENOENT = 2;
+const EEXIST = 17;
+
+// errno -> [code, text], as libuv (and so node:fs) words them.
+const ERRORS: Record<number, [string, string]> = {
+  1: ["EPERM", "operation not permitted"],
+  2: ["ENOENT", "no such file or directory"],
+  4: ["EINTR", "interrupted system call"],
+  5: ["EIO", "i/o error"],
+  9: ["EBADF", "bad file descriptor"],
+  11: ["EAGAIN", "resource temporarily unavailable"],
+  12: ["ENOMEM", "not enough memory"],
+  13: ["EACCES", "permission denied"],
+  16: ["EBUSY", "resource busy or locked"],
+  17: ["EEXIST", "file already exists"],
+  18: ["EXDEV", "cross-device link not permitted"],
+  20: ["ENOTDIR", "not a directory"],
+  21: ["EISDIR", "illegal operation on a directory"],
+  22: ["EINVAL", "invalid argument"],
+  23: ["ENFILE", "file table overflow"],
+  24: ["EMFILE", "too many open files"],
+  27: ["EFBIG", "file too large"],
+  28: ["ENOSPC", "no space left on device"],
+  30: ["EROFS", "read-only file system"],
+  32: ["EPIPE", "broken pipe"],
+  36: ["ENAMETOOLONG", "name too long"],
+  39: ["ENOTEMPTY", "directory not empty"],
+  40: ["ELOOP", "too many symbolic links encountered"],
+  122: ["EDQUOT", "disk quota exceeded"],
+};
+
+/** An error as node:fs throws it. */
+export function fsError(e: number, syscall: string, path?: PathLike, dest?: PathLike): NodeJS.ErrnoException {
+  const [code, text] = ERRORS[e] ?? [`E${e}`, `error ${e}`];
+  const where = path === undefined ? "" : ` '${show(path)}'${dest === undefined ? "" : ` -> '${show(dest)}'`}`;
+  const error = new Error(`${code}: ${text}, ${syscall}${where}`) as NodeJS.ErrnoException;
+  error.code = code;
+  error.errno = -e;
+  error.syscall = syscall;
+  if (path !== undefined) error.path = show(path);
+  if (dest !== undefined) (error as { dest?: string }).dest = show(dest);
+  return error;
+}
+
+export type PathLike = string | Uint8Array;
+const show = (p: PathLike): string => (typeof p === "string" ? p : Buffer.from(p).toString("utf8"));
+
+// Two reusable C-string buffers: one call takes at most two paths.
+const ROOM = 8190;
+const cBuffers = [Buffer.alloc(ROOM + 2), Buffer.alloc(ROOM + 2)] as const;
+const cPointers = [ptr(cBuffers[0]), ptr(cBuffers[1])] as const;
+
+function cPath(p: PathLike, slot: 0 | 1 = 0): Pointer {
+  const b = cBuffers[slot];
+  let n: number;
+  if (typeof p === "string") n = b.write(p, 0, ROOM + 1, "utf8");
+  else {
+    n = Math.min(p.length, ROOM + 1);
+    b.set(p.subarray(0, n));
+  }
+  if (n > ROOM) throw fsError(36, "open", p);
+  b[n] = 0;
+  return cPointers[slot];
+}
+
+/** Retries a call interrupted by a signal; -1 with errno otherwise is the caller's to throw. */
+function retrying(call: () => number): number {
+  for (;;) {
+    const r = call();
+    if (r !== -1 || errno() !== EINTR) return r;
+  }
+}
+
+export function openSync(path: PathLike, flags: number, mode = 0o666): number {
+  const fd = retrying(() => libc().open(cPath(path), flags | constants.O_CLOEXEC, mode));
+  if (fd < 0) throw fsError(errno(), "open", path);
+  return fd;
+}
+
+export function closeSync(fd: number): void {
+  if (libc().close(fd) !== 0 && errno() !== EINTR) throw fsError(errno(), "close");
+}
+
+/** One write(2): the number of bytes written (maybe fewer than asked), as node's writeSync. */
+export function writeSync(fd: number, data: string | Uint8Array, offset = 0, length?: number): number {
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  const n = length ?? bytes.length - offset;
+  if (n === 0) return 0;
+  const r = retrying(() => libc().write(fd, ptr(bytes, offset), n));
+  if (r < 0) throw fsError(errno(), "write");
+  return r;
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+export function readFileSync(path: PathLike): Buffer;
+export function readFileSync(path: PathLike, encoding: "utf8" | "latin1"): string;
+export function readFileSync(path: PathLike, encoding?: "utf8" | "latin1"): Buffer | string {
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    const size = fstatSync(fd).size;
+    // One byte more than the size: a file that grew (or /proc, size 0) is read to its end.
+    let buf = Buffer.allocUnsafe(Math.max(size + 1, 8192));
+    let length = 0;
+    for (;;) {
+      if (length === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, length);
+        buf = bigger;
+      }
+      const r = retrying(() => libc().read(fd, ptr(buf, length), buf.length - length));
+      if (r < 0) throw fsError(errno(), "read");
+      if (r === 0) break;
+      length += r;
+    }
+    const data = buf.subarray(0, length);
+    return encoding === undefined ? Buffer.from(data) : data.toString(encoding);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeFileSync(path: PathLike, data: string | Uint8Array, options: { mode?: number; flag?: "w" | "wx" } = {}): void {
+  const excl = options.flag === "wx" ? constants.O_EXCL : 0;
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | excl, options.mode ?? 0o666);
+  try {
+    writeAll(fd, typeof data === "string" ? Buffer.from(data) : data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What the runner uses of a stat. */
+export interface Stat {
+  mode: number;
+  size: number;
+  ino: number;
+  dev: number;
+  uid: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+}
+
+const S_IFMT = 0o170000;
+const scratch = new Uint32Array(64);
+const scratchPtr = ptr(scratch);
+
+// Read with `read`: statx wrote the buffer (see lstatInto in libc.ts).
+function statFromScratch(): Stat {
+  const u32 = (at: number) => read.u32(scratchPtr, at);
+  const sec = (at: number) => u32(at) + read.i32(scratchPtr, at + 4) * 4294967296;
+  const ns = (at: number) => BigInt(sec(at)) * 1_000_000_000n + BigInt(u32(at + 8));
+  const ms = (at: number) => sec(at) * 1000 + u32(at + 8) / 1e6;
+  const mode = read.u16(scratchPtr, 28);
+  const type = mode & S_IFMT;
+  return {
+    mode,
+    uid: u32(20),
+    ino: u32(32) + u32(36) * 4294967296,
+    size: u32(40) + u32(44) * 4294967296,
+    atimeMs: ms(64),
+    ctimeMs: ms(96),
+    mtimeMs: ms(112),
+    atimeNs: ns(64),
+    mtimeNs: ns(112),
+    // As glibc's makedev(major, minor).
+    dev: (u32(136) & 0xfffff000) * 4294967296 + (u32(136) & 0xfff) * 256 + (u32(140) & 0xffffff00) * 4096 + (u32(140) & 0xff),
+    isFile: () => type === 0o100000,
+    isDirectory: () => type === 0o040000,
+    isSymbolicLink: () => type === 0o120000,
+    isFIFO: () => type === 0o010000,
+  };
+}
+
+function statAt(path: PathLike, follow: boolean, syscall: string): Stat | undefined {
+  const e = statxAt(AT_FDCWD, cPath(path), follow ? 0 : 0x100, scratchPtr);
+  if (e === 0) return statFromScratch();
+  if (e === ENOENT || e === 20) return undefined;
+  throw fsError(e, syscall, path);
+}
+
+/** stat(2); `throwIfNoEntry: false` gives undefined for a missing path (ENOENT, ENOTDIR). */
+export function statSync(path: PathLike, options?: { throwIfNoEntry?: true }): Stat;
+export function statSync(path: PathLike, options: { throwIfNoEntry: false }): Stat | undefined;
+export function statSync(path: PathLike, options: { throwIfNoEntry?: boolean } = {}): Stat | undefined {
+  const st = statAt(path, true, "stat");
+  if (st === undefined && options.throwIfNoEntry !== false) throw fsError(ENOENT, "stat", path);
+  return st;
+}
+
+export function lstatSync(path: PathLike, options?: { throwIfNoEntry?: true }): Stat;
+export function lstatSync(path: PathLike, options: { throwIfNoEntry: false }): Stat | undefined;
+export function lstatSync(path: PathLike, options: { throwIfNoEntry?: boolean } = {}): Stat | undefined {
+  const st = statAt(path, false, "lstat");
+  if (st === undefined && options.throwIfNoEntry !== false) throw fsError(ENOENT, "lstat", path);
+  return st;
+}
+
+export function fstatSync(fd: number): Stat {
+  const AT_EMPTY_PATH = 0x1000;
+  const e = statxAt(fd, cPath(""), AT_EMPTY_PATH, scratchPtr);
+  if (e !== 0) throw fsError(e, "fstat");
+  return statFromScratch();
+}
+
+export function existsSync(path: PathLike): boolean {
+  try {
+    return statAt(path, true, "stat") !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export function mkdirSync(path: string, options: { recursive?: boolean; mode?: number } = {}): void {
+  const mode = options.mode ?? 0o777;
+  if (libc().mkdir(cPath(path), mode) === 0) return;
+  const e = errno();
+  if (!options.recursive) throw fsError(e, "mkdir", path);
+  if (e === EEXIST) {
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) return;
+    throw fsError(e, "mkdir", path);
+  }
+  if (e !== ENOENT) throw fsError(e, "mkdir", path);
+  const parent = path.replace(/\/+[^/]*\/*$/, "");
+  if (parent === "" || parent === path) throw fsError(e, "mkdir", path);
+  mkdirSync(parent, options);
+  if (libc().mkdir(cPath(path), mode) !== 0 && errno() !== EEXIST) throw fsError(errno(), "mkdir", path);
+}
+
+export function renameSync(from: PathLike, to: PathLike): void {
+  if (libc().rename(cPath(from, 0), cPath(to, 1)) !== 0) throw fsError(errno(), "rename", from, to);
+}
+
+export function unlinkSync(path: PathLike): void {
+  if (libc().unlink(cPath(path)) !== 0) throw fsError(errno(), "unlink", path);
+}
+
+/** Removes a file; with `force`, a missing one is fine. (Files only: the runner removes no directory on this path.) */
+export function rmSync(path: PathLike, options: { force?: boolean } = {}): void {
+  if (libc().unlink(cPath(path)) === 0) return;
+  const e = errno();
+  if (e === ENOENT && options.force) return;
+  throw fsError(e, "rm", path);
+}
+
+/** Sets access and modification times, in seconds (fractions kept to the nanosecond) or Dates. */
+export function utimesSync(path: PathLike, atime: number | Date, mtime: number | Date): void {
+  const times = new BigInt64Array(4);
+  const set = (i: number, t: number | Date) => {
+    const ms = typeof t === "number" ? t * 1000 : t.getTime();
+    const sec = Math.floor(ms / 1000);
+    times[i] = BigInt(sec);
+    times[i + 1] = BigInt(Math.round((ms - sec * 1000) * 1e6));
+  };
+  set(0, atime);
+  set(2, mtime);
+  if (libc().utimensat(AT_FDCWD, cPath(path), ptr(times), 0) !== 0) throw fsError(errno(), "utime", path);
+}
+
+/** The names in a directory, without "." and "..", in the order the file system gives. */
+export function readdirSync(path: string): string[] {
+  const dir = libc().opendir(cPath(path));
+  if (dir === null) throw fsError(errno(), "scandir", path);
+  const names: string[] = [];
+  try {
+    for (let entry = libc().readdir(dir); entry !== null; entry = libc().readdir(dir)) {
+      // struct dirent: d_ino 8, d_off 8, d_reclen 2, d_type 1, then d_name.
+      const name = new CString(entry, 19).toString();
+      if (name !== "." && name !== "..") names.push(name);
+    }
+  } finally {
+    libc().closedir(dir);
+  }
+  return names;
+}
+
+export function readlinkSync(path: PathLike): string;
+export function readlinkSync(path: PathLike, options: { encoding: "buffer" }): Buffer;
+export function readlinkSync(path: PathLike, options?: { encoding: "buffer" }): string | Buffer {
+  const buf = Buffer.alloc(ROOM + 2);
+  const n = libc().readlink(cPath(path), ptr(buf), ROOM + 1);
+  if (n < 0) throw fsError(errno(), "readlink", path);
+  const target = Buffer.from(buf.subarray(0, n));
+  return options?.encoding === "buffer" ? target : target.toString("utf8");
+}
+
+export function realpathSync(path: string): string {
+  const p = libc().realpath(cPath(path), null);
+  if (p === null) throw fsError(errno(), "lstat", path);
+  try {
+    return new CString(p).toString();
+  } finally {
+    libc().free(p);
+  }
+}
+
+/** Copies a file's content (not its times or mode); COPYFILE_EXCL refuses an existing target. */
+export function copyFileSync(from: PathLike, to: PathLike, flags = 0): void {
+  try {
+    writeFileSync(to, readFileSync(from), { flag: flags & constants.COPYFILE_EXCL ? "wx" : "w", mode: 0o666 });
+  } catch (e) {
+    throw fsError(-((e as NodeJS.ErrnoException).errno ?? -5), "copyfile", from, to);
+  }
+}
