@@ -18,8 +18,8 @@
 import { closeSync, constants, openSync, readFileSync, readdirSync, readlinkSync } from "../sys/fs.ts";
 import { join } from "node:path";
 import { type Result, ok, err } from "../result.ts";
-import { read, ptr } from "bun:ffi";
-import { lstatInto } from "../sys/libc.ts";
+import { read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { cMemory, freeMemory, lstatInto } from "../sys/libc.ts";
 import type { StatScope } from "./stat-scope.ts";
 
 /** How a fingerprint is taken. */
@@ -80,40 +80,57 @@ export function fingerprint(scope: StatScope, options: FingerprintOptions): Resu
     }
   } catch (e) {
     walk.closeAll();
+    walk.release();
     if (e instanceof GiveUp) return err(e.message);
     return err(`cannot read ${(e as { path?: string }).path ?? "a file"}: ${(e as Error).message}`);
   }
-  return ok(walk.result());
+  const result = walk.result();
+  walk.release();
+  return ok(result);
 }
 
 class GiveUp extends Error {}
 
 /** The records of one fingerprint, one struct statx each, in walk order. */
 class Records {
-  private data = new Uint32Array(WORDS * 256);
-  private base = ptr(this.data);
+  // C memory (see cMemory in libc.ts): statx writes each record straight into it.
+  private base: Pointer;
+  private data: Uint32Array;
   count = 0;
+
+  constructor() {
+    this.base = cMemory(BYTES * 256);
+    this.data = view(this.base, BYTES * 256);
+  }
 
   /** Makes room for `n` more records. */
   reserve(n: number): void {
     if ((this.count + n) * WORDS <= this.data.length) return;
     let length = this.data.length * 2;
     while ((this.count + n) * WORDS > length) length *= 2;
-    const bigger = new Uint32Array(length);
-    bigger.set(this.data);
-    this.data = bigger;
-    this.base = ptr(bigger);
+    const base = cMemory(length * 4);
+    const data = view(base, length * 4);
+    data.set(this.data.subarray(0, this.count * WORDS));
+    this.release();
+    this.base = base;
+    this.data = data;
+  }
+
+  /** Frees the C memory; the records are gone after this. */
+  release(): void {
+    freeMemory(this.base);
+    this.data = new Uint32Array(0);
   }
 
   /** The address of the next record (room for it made); `push*` makes it part of the fingerprint. */
-  next(): number {
+  next(): Pointer {
     this.reserve(1);
-    return this.base + this.count * BYTES;
+    return (this.base + this.count * BYTES) as Pointer;
   }
 
   /** The address of the record `i` places after the next one; room must have been reserved. */
-  ahead(i: number): number {
-    return this.base + (this.count + i) * BYTES;
+  ahead(i: number): Pointer {
+    return (this.base + (this.count + i) * BYTES) as Pointer;
   }
 
   /** Takes the struct statx wrote at `next()`, without the words that change by themselves. */
@@ -142,6 +159,8 @@ class Records {
     return BigInt(Bun.hash(d.subarray(0, this.count * WORDS))).toString(36);
   }
 }
+
+const view = (p: Pointer, bytes: number): Uint32Array => new Uint32Array(toArrayBuffer(p, 0, bytes));
 
 /** A record by kind, mode, size and content only (no inode, device or times). */
 function contentRecord(mode: number, sizeLo: number, sizeHi: number, hash: bigint): Uint32Array {
@@ -190,6 +209,10 @@ class Walk {
 
   closeAll(): void {
     for (const fd of this.open.splice(0)) closeSync(fd);
+  }
+
+  release(): void {
+    this.records.release();
   }
 
   /**

@@ -11,7 +11,7 @@
 // and `path`, and the message "CODE: text, syscall 'path'", so callers and their messages stay
 // as they were.
 import { CString, ptr, read, type Pointer } from "bun:ffi";
-import { errno, libc, statxAt } from "./libc.ts";
+import { cMemory, cView, errno, libc, statxAt } from "./libc.ts";
 
 export const constants = {
   O_RDONLY: 0,
@@ -76,13 +76,27 @@ export function fsError(e: number, syscall: string, path?: PathLike, dest?: Path
 export type PathLike = string | Uint8Array;
 const show = (p: PathLike): string => (typeof p === "string" ? p : Buffer.from(p).toString("utf8"));
 
-// Two reusable C-string buffers: one call takes at most two paths.
+// Two reusable C strings (one call takes at most two paths) and an I/O buffer, in C memory
+// (see cMemory in libc.ts), made on first use.
 const ROOM = 8190;
-const cBuffers = [Buffer.alloc(ROOM + 2), Buffer.alloc(ROOM + 2)] as const;
-const cPointers = [ptr(cBuffers[0]), ptr(cBuffers[1])] as const;
+const IO_BYTES = 65536;
+let memory: { paths: [Pointer, Buffer][]; io: Pointer; ioView: Buffer; scratch: Pointer; times: Pointer; timesView: BigInt64Array } | null = null;
+
+function mem() {
+  if (memory === null) {
+    const paths = [0, 1].map((): [Pointer, Buffer] => {
+      const at = cMemory(ROOM + 2);
+      return [at, cView(at, ROOM + 2)];
+    });
+    const io = cMemory(IO_BYTES);
+    const times = cMemory(32);
+    memory = { paths, io, ioView: cView(io, IO_BYTES), scratch: cMemory(256), times, timesView: new BigInt64Array(cView(times, 32).buffer) };
+  }
+  return memory;
+}
 
 function cPath(p: PathLike, slot: 0 | 1 = 0): Pointer {
-  const b = cBuffers[slot];
+  const [at, b] = mem().paths[slot]!;
   let n: number;
   if (typeof p === "string") n = b.write(p, 0, ROOM + 1, "utf8");
   else {
@@ -91,7 +105,7 @@ function cPath(p: PathLike, slot: 0 | 1 = 0): Pointer {
   }
   if (n > ROOM) throw fsError(36, "open", p);
   b[n] = 0;
-  return cPointers[slot];
+  return at;
 }
 
 /** Retries a call interrupted by a signal; -1 with errno otherwise is the caller's to throw. */
@@ -132,23 +146,19 @@ export function readFileSync(path: PathLike, encoding: "utf8" | "latin1"): strin
 export function readFileSync(path: PathLike, encoding?: "utf8" | "latin1"): Buffer | string {
   const fd = openSync(path, constants.O_RDONLY);
   try {
-    const size = fstatSync(fd).size;
-    // One byte more than the size: a file that grew (or /proc, size 0) is read to its end.
-    let buf = Buffer.allocUnsafe(Math.max(size + 1, 8192));
+    // Read in chunks through the C buffer, copied out: C never writes into JavaScript memory.
+    const { io, ioView } = mem();
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      if (length === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, length);
-        buf = bigger;
-      }
-      const r = retrying(() => libc().read(fd, ptr(buf, length), buf.length - length));
+      const r = retrying(() => libc().read(fd, io, IO_BYTES));
       if (r < 0) throw fsError(errno(), "read");
       if (r === 0) break;
+      chunks.push(Buffer.from(ioView.subarray(0, r)));
       length += r;
     }
-    const data = buf.subarray(0, length);
-    return encoding === undefined ? Buffer.from(data) : data.toString(encoding);
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+    return encoding === undefined ? data : data.toString(encoding);
   } finally {
     closeSync(fd);
   }
@@ -183,11 +193,11 @@ export interface Stat {
 }
 
 const S_IFMT = 0o170000;
-const scratch = new Uint32Array(64);
-const scratchPtr = ptr(scratch);
+const scratch = (): Pointer => mem().scratch;
 
 // Read with `read`: statx wrote the buffer (see lstatInto in libc.ts).
 function statFromScratch(): Stat {
+  const scratchPtr = scratch();
   const u32 = (at: number) => read.u32(scratchPtr, at);
   const sec = (at: number) => u32(at) + read.i32(scratchPtr, at + 4) * 4294967296;
   const ns = (at: number) => BigInt(sec(at)) * 1_000_000_000n + BigInt(u32(at + 8));
@@ -214,7 +224,7 @@ function statFromScratch(): Stat {
 }
 
 function statAt(path: PathLike, follow: boolean, syscall: string): Stat | undefined {
-  const e = statxAt(AT_FDCWD, cPath(path), follow ? 0 : 0x100, scratchPtr);
+  const e = statxAt(AT_FDCWD, cPath(path), follow ? 0 : 0x100, scratch());
   if (e === 0) return statFromScratch();
   if (e === ENOENT || e === 20) return undefined;
   throw fsError(e, syscall, path);
@@ -239,7 +249,7 @@ export function lstatSync(path: PathLike, options: { throwIfNoEntry?: boolean } 
 
 export function fstatSync(fd: number): Stat {
   const AT_EMPTY_PATH = 0x1000;
-  const e = statxAt(fd, cPath(""), AT_EMPTY_PATH, scratchPtr);
+  const e = statxAt(fd, cPath(""), AT_EMPTY_PATH, scratch());
   if (e !== 0) throw fsError(e, "fstat");
   return statFromScratch();
 }
@@ -286,16 +296,16 @@ export function rmSync(path: PathLike, options: { force?: boolean } = {}): void 
 
 /** Sets access and modification times, in seconds (fractions kept to the nanosecond) or Dates. */
 export function utimesSync(path: PathLike, atime: number | Date, mtime: number | Date): void {
-  const times = new BigInt64Array(4);
+  const { times, timesView } = mem();
   const set = (i: number, t: number | Date) => {
     const ms = typeof t === "number" ? t * 1000 : t.getTime();
     const sec = Math.floor(ms / 1000);
-    times[i] = BigInt(sec);
-    times[i + 1] = BigInt(Math.round((ms - sec * 1000) * 1e6));
+    timesView[i] = BigInt(sec);
+    timesView[i + 1] = BigInt(Math.round((ms - sec * 1000) * 1e6));
   };
   set(0, atime);
   set(2, mtime);
-  if (libc().utimensat(AT_FDCWD, cPath(path), ptr(times), 0) !== 0) throw fsError(errno(), "utime", path);
+  if (libc().utimensat(AT_FDCWD, cPath(path), times, 0) !== 0) throw fsError(errno(), "utime", path);
 }
 
 /** The names in a directory, without "." and "..", in the order the file system gives. */
@@ -318,10 +328,10 @@ export function readdirSync(path: string): string[] {
 export function readlinkSync(path: PathLike): string;
 export function readlinkSync(path: PathLike, options: { encoding: "buffer" }): Buffer;
 export function readlinkSync(path: PathLike, options?: { encoding: "buffer" }): string | Buffer {
-  const buf = Buffer.alloc(ROOM + 2);
-  const n = libc().readlink(cPath(path), ptr(buf), ROOM + 1);
+  const { io, ioView } = mem();
+  const n = libc().readlink(cPath(path), io, IO_BYTES);
   if (n < 0) throw fsError(errno(), "readlink", path);
-  const target = Buffer.from(buf.subarray(0, n));
+  const target = Buffer.from(ioView.subarray(0, n));
   return options?.encoding === "buffer" ? target : target.toString("utf8");
 }
 

@@ -1,4 +1,4 @@
-import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
+import { dlopen, FFIType, read, toArrayBuffer, type Pointer } from "bun:ffi";
 
 // Bun has no API for real pipes (its "pipe" stdio is a socketpair, which breaks /dev/stdout in
 // tasks) nor for flock(2); both come from libc. dlopen costs ~0.3 ms, so it is done on first use.
@@ -37,7 +37,32 @@ function open() {
     readlink: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
     realpath: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
     free: { args: [FFIType.ptr], returns: FFIType.void },
+    malloc: { args: [FFIType.u64], returns: FFIType.ptr },
   }).symbols;
+}
+
+/**
+ * Memory that C writes into is C memory (malloc), never a typed array's: measured here, a
+ * pointer kept from `ptr(new Uint32Array(64))` went on receiving statx results after the engine
+ * had put other data there (a walk's records turned into another file's stat), and one kept
+ * from a small ArrayBuffer crashed the collector. JavaScript writes into C memory through a
+ * view (`cView`); what C wrote is read with bun:ffi's `read`, or copied or hashed natively:
+ * typed-array loads of it may be served stale by the JIT (see lstatInto). Lives as long as the
+ * process unless freed with `freeMemory`.
+ */
+export function cMemory(bytes: number): Pointer {
+  const p = libc().malloc(bytes);
+  if (p === null) throw new Error(`malloc(${bytes}) failed`);
+  return p as Pointer;
+}
+
+export function freeMemory(p: Pointer): void {
+  libc().free(p);
+}
+
+/** A byte view of C memory, for writing into it (or copying and hashing it natively). */
+export function cView(p: Pointer, bytes: number): Buffer {
+  return Buffer.from(toArrayBuffer(p, 0, bytes));
 }
 
 /** The libc functions, opened on first use. */
@@ -54,9 +79,13 @@ export function errno(): number {
 
 /** A real pipe (both ends close-on-exec): [readFd, writeFd]. */
 export function pipe(): [number, number] {
-  const fds = new Int32Array(2);
-  if (libc().pipe2(ptr(fds), O_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${errno()})`);
-  return [fds[0]!, fds[1]!];
+  const fds = cMemory(8);
+  try {
+    if (libc().pipe2(fds, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${errno()})`);
+    return [read.i32(fds, 0), read.i32(fds, 4)];
+  } finally {
+    freeMemory(fds);
+  }
 }
 
 /** Non-blocking flock: true if taken, false if another holder has it; throws on other errors. */
@@ -77,15 +106,18 @@ const STATX_BASIC_STATS = 0x7ff;
 const ENOENT = 2;
 const ENOTDIR = 20;
 const PATH_ROOM = 8190;
-const pathBuf = Buffer.alloc(PATH_ROOM + 2);
-const pathPtr = ptr(pathBuf);
+let pathMemory: { at: Pointer; view: Buffer } | null = null;
 
-/** `s` as a NUL-terminated string in a buffer reused by every call (no allocation per file). */
-function cString(s: string): number {
-  const written = pathBuf.write(s, 0, PATH_ROOM + 1, "utf8");
+/** `s` as a NUL-terminated string in C memory reused by every call (no allocation per file). */
+function cString(s: string): Pointer {
+  if (pathMemory === null) {
+    const at = cMemory(PATH_ROOM + 2);
+    pathMemory = { at, view: cView(at, PATH_ROOM + 2) };
+  }
+  const written = pathMemory.view.write(s, 0, PATH_ROOM + 1, "utf8");
   if (written > PATH_ROOM) throw new Error(`path too long: ${s.slice(0, 100)}...`);
-  pathBuf[written] = 0;
-  return pathPtr;
+  pathMemory.view[written] = 0;
+  return pathMemory.at;
 }
 
 /**
@@ -95,7 +127,7 @@ function cString(s: string): number {
  * exist (ENOENT, ENOTDIR; nothing is written then). Other errors throw. `followSymlink` makes
  * it a stat.
  */
-export function lstatInto(dirFd: number | null, name: string, dest: number, followSymlink = false): boolean {
+export function lstatInto(dirFd: number | null, name: string, dest: Pointer, followSymlink = false): boolean {
   if (libc().statx(dirFd ?? AT_FDCWD, cString(name), followSymlink ? 0 : AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, dest) === 0) return true;
   const e = errno();
   if (e === ENOENT || e === ENOTDIR) return false;

@@ -141,3 +141,20 @@ test("fingerprint: gives up on a nested repository and on too many entries", () 
   const small = fingerprint(scope(), { ...byStat, maxEntries: 100 });
   expect(small.ok ? "ok" : small.error).toBe("more than 100 files to watch");
 });
+
+test("fingerprint: hot code gives what cold code gave (records are C memory, read natively)", () => {
+  // Once the walk is optimised and the collector has run, memory handed to C must still be
+  // where C writes; a first version lost records to a moved typed array only under these conditions.
+  const racy = { ...byStat, now: Date.now(), racyWindowMs: 3_600_000, readNewlyRacy: true };
+  const cold = fingerprint(scope(), racy);
+  if (!cold.ok) throw new Error(cold.error);
+  for (let i = 0; i < 12; i++) {
+    Bun.gc(true);
+    const hot = fingerprint(scope(), racy);
+    if (!hot.ok) throw new Error(hot.error);
+    expect(hot.value.fresh).toBe(cold.value.fresh);
+    const check = fingerprint(scope(), { ...racy, racy: cold.value.racyNow, readNewlyRacy: false });
+    if (!check.ok) throw new Error(check.error);
+    expect(check.value.hash).toBe(cold.value.fresh!);
+  }
+});
