@@ -57,6 +57,39 @@ export function lookupMemo(path: string, scope: StatScope, options: MemoOptions)
 }
 
 /**
+ * The question the memo at `path` answers (directory and pathspecs), if it holds a listing of
+ * fewer than `maxLines` files: what `warmUp` in hash.ts rehearses while the task's bash starts.
+ */
+export function memoQuestion(path: string, maxLines: number): { cwd: string; pathspecs: string[] } | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return null;
+  }
+  const nl = bytes.indexOf(10);
+  if (nl < 0) return null;
+  // The listing is trimmed: its files are its newlines plus one.
+  let files = bytes.length > nl + 1 ? 1 : 0;
+  for (let i = bytes.indexOf(10, nl + 1); i >= 0 && files <= maxLines; i = bytes.indexOf(10, i + 1)) files++;
+  if (files >= maxLines) return null;
+  try {
+    const head = JSON.parse(bytes.subarray(0, nl).toString("utf8")) as { key?: unknown; hash?: unknown };
+    if (typeof head.key !== "string" || typeof head.hash !== "string") return null;
+    const key = JSON.parse(head.key) as { cwd?: unknown; pathspecs?: unknown };
+    if (typeof key.cwd !== "string" || !Array.isArray(key.pathspecs) || !key.pathspecs.every((p) => typeof p === "string")) return null;
+    return { cwd: key.cwd, pathspecs: key.pathspecs as string[] };
+  } catch {
+    return null;
+  }
+}
+
+/** Walks the scope and drops the result: no memo is read for an answer, nothing is written. */
+export function rehearse(scope: StatScope, options: MemoOptions): void {
+  fingerprint(scope, { racy: [], now: Date.now(), readNewlyRacy: false, ...options });
+}
+
+/**
  * The fingerprint before git runs, or why the shortcut cannot apply; then nothing will be
  * recorded, and the memo says so until the index changes.
  */

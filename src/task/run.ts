@@ -8,6 +8,7 @@ import { acquireLock } from "../state/lock.ts";
 import { readResult, writeResult } from "../state/results.ts";
 import type { TaskPaths } from "../state/paths.ts";
 import { spawnTask, CHILD_FD, type SpawnedTask } from "./spawn.ts";
+import { warmUp } from "../inputs/hash.ts";
 import { readLines, within } from "./streams.ts";
 import { decide, type Decision } from "./decide.ts";
 import { finishSuccess } from "./finish.ts";
@@ -195,6 +196,7 @@ async function runLocked(
   }
   cancel.attach(task.proc.pid);
   out.warmClock();
+  warmUp(statMemo(inv), inv.env);
 
   const handle = async (request: Request): Promise<string | null> => {
     switch (request.kind) {

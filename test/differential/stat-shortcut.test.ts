@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { hashInputs, type InputHash, type InputError } from "../../src/inputs/hash.ts";
-import { DEFAULT_MEMO_OPTIONS, type MemoOptions } from "../../src/inputs/stat-memo.ts";
+import { DEFAULT_MEMO_OPTIONS, memoQuestion, type MemoOptions } from "../../src/inputs/stat-memo.ts";
 import type { Result } from "../../src/result.ts";
 import { makeGitSandbox } from "../helpers/git-env.ts";
 
@@ -357,4 +357,15 @@ test("no memo when the state directory is inside the inputs (it changes on every
   await shortcut(repo, { cwd: "", pathspecs: ["src"] }, beside, DEFAULT_MEMO_OPTIONS);
   const r = await shortcut(repo, { cwd: "", pathspecs: ["src"] }, beside, DEFAULT_MEMO_OPTIONS);
   expect(r.ok && r.value.via).toBe("memo");
+});
+
+test("the rehearsal question: a memo's directory and pathspecs, only for small listings", async () => {
+  const repo = makeRepo();
+  const memoPath = join(ROOT, "memo-question");
+  expect(memoQuestion(memoPath, 64)).toBeNull(); // no memo yet
+  await shortcut(repo, { cwd: "src", pathspecs: ["sub", "a.txt"] }, memoPath, DEFAULT_MEMO_OPTIONS);
+  expect(memoQuestion(memoPath, 64)).toEqual({ cwd: join(repo, "src"), pathspecs: ["sub", "a.txt"] });
+  expect(memoQuestion(memoPath, 3)).toBeNull(); // three files listed: not fewer than 3
+  writeFileSync(memoPath, '{"v":1,"key":"not json"}\nx');
+  expect(memoQuestion(memoPath, 64)).toBeNull();
 });
