@@ -106,7 +106,8 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     ctx.say("error", describeInputError(hashed.error));
     return errorDecision();
   }
-  const { hash, hashInput, listing, via, declined } = hashed.value;
+  // hashInput and listing are decoded on first use (hash.ts): not on a skip.
+  const { hash, via, declined } = hashed.value;
   if (declined !== undefined) ctx.say("debug", `stat shortcut off for these inputs until the index changes: ${declined}`);
   const savedHash = readSavedHash(ctx.hashPath);
   ctx.say("debug", `hash ${hash} (saved: ${savedHash ?? "none"}${via === "memo" ? "; files unchanged since git listed them, git not run" : ""})`);
@@ -118,6 +119,7 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     return { ...base, outcome: "skip", reply: REPLY_SKIP };
   }
   if (missing !== null) ctx.say("info", `Output ${missing} is missing, not skipping`);
+  const { hashInput, listing } = hashed.value;
   const saved = readSavedState(ctx.hashPath);
   if (saved !== null && saved.hash !== hash) {
     // The saved hash input is already read here: the diff costs no extra file read.
