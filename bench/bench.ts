@@ -2,9 +2,9 @@
 // "nothing to do" path, against floors and against Turborepo's native binary, measured in the
 // same run on repositories made here. Run with `npm run bench` (which builds first).
 //
-// Method: every command of a group runs once as a warm-up (that also saves the hashes and
-// fills turbo's cache), then RUNS times interleaved (A B C A B C ...) so that machine drift
-// hits them alike; the median is reported. Peak memory is the runner process's own maximum
+// Method: every command of a group runs twice as a warm-up (that also saves the hashes and
+// fills turbo's cache), then RUNS times interleaved (A B C, B C A, C A B ...) so that machine
+// drift hits them alike; the median is reported. Peak memory is the runner process's own maximum
 // resident set, from `/usr/bin/time -f %M` in separate runs (Bun.spawnSync's resourceUsage
 // reports the parent's memory for a vfork'ed child, so it is not used).
 //
@@ -126,7 +126,14 @@ function measure(group: string, cwd: string, workloads: Workload[], runs = RUNS)
     }
   }
   const samples = workloads.map(() => [] as number[]);
-  for (let i = 0; i < runs; i++) workloads.forEach((w, k) => samples[k]!.push(timeOnce(w, cwd)));
+  // The order rotates every round, so that no command always follows the same one (a command
+  // run right after turbo, which keeps the CPUs busy as it exits, measured 3 ms slower).
+  for (let i = 0; i < runs; i++) {
+    for (let j = 0; j < workloads.length; j++) {
+      const k = (i + j) % workloads.length;
+      samples[k]!.push(timeOnce(workloads[k]!, cwd));
+    }
+  }
   const rows = workloads.map((w, k) => ({
     group,
     name: w.name,

@@ -8,13 +8,12 @@
 // window) can never equal; ctime cannot be set back by user programs.
 //
 // The walk is the whole cost of a hit (10,000 files: about 20 ms in the executable, half of it
-// the statx calls themselves), so it does little per entry
-// in JavaScript: statx through libc writes each entry's struct straight into the record array,
-// the few fields the walk needs are read with bun:ffi's `read`, and the records are hashed
-// natively. (Typed-array loads of memory an FFI call wrote can be stale once the JIT has
-// optimised them: a first version saw every entry of a walk as the first one.) Entries inside
-// walked directories are known by their position in the walk, not by path: the names of every
-// directory are part of the fingerprint, so a position always means the same path.
+// the statx calls themselves), so it does little per entry in JavaScript: statx through libc
+// writes each entry's struct straight into the records, which are C memory (see cMemory in
+// libc.ts), the few fields the walk needs are read with bun:ffi's `read`, and the records are
+// hashed natively. Entries inside walked directories are known by their position in the walk,
+// not by path: the names of every directory are part of the fingerprint, so a position always
+// means the same path.
 import { closeSync, constants, openSync, readFileSync, readdirSync, readlinkSync } from "../sys/fs.ts";
 import { join } from "node:path";
 import { type Result, ok, err } from "../result.ts";
