@@ -126,8 +126,8 @@ function measure(group: string, cwd: string, workloads: Workload[], runs = RUNS)
     }
   }
   const samples = workloads.map(() => [] as number[]);
-  // The order rotates every round, so that no command always follows the same one (a command
-  // run right after turbo, which keeps the CPUs busy as it exits, measured 3 ms slower).
+  // The order rotates every round, so that no command always follows the same one (turbo, for
+  // one, leaves threads finishing as it exits).
   for (let i = 0; i < runs; i++) {
     for (let j = 0; j < workloads.length; j++) {
       const k = (i + j) % workloads.length;
