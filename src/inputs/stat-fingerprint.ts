@@ -3,7 +3,7 @@
 // see the same files, with one proviso that is git's own "racy git" problem: a file rewritten
 // at the same size within one tick of the file-system clock keeps its mtime and ctime. So an
 // entry whose mtime or ctime is recent when it is recorded ("racy") is fingerprinted by its
-// content instead, and stays so until the memo is recorded again. Anything changed later gets a
+// content as well, and stays so until the memo is recorded again. Anything changed later gets a
 // ctime at least a tick past the recording, which a non-racy entry's ctime (older than the
 // window) can never equal; ctime cannot be set back by user programs.
 //
@@ -23,7 +23,7 @@ import type { StatScope } from "./stat-scope.ts";
 
 /** How a fingerprint is taken. */
 export interface FingerprintOptions {
-  /** Entries recorded as racy (ids as in `racyNow`): fingerprinted by content. */
+  /** Entries recorded as racy (ids as in `racyNow`): fingerprinted by content as well. */
   racy: readonly string[];
   /** Wall-clock time (ms) the entries' times are compared with to find racy ones. */
   now: number;
@@ -57,7 +57,6 @@ const WORDS = 64;
 const BYTES = WORDS * 4;
 // Byte offsets in struct statx.
 const MODE = 28;
-const SIZE = 40;
 const CTIME = 96;
 const MTIME = 112;
 // Words that change without the content changing, cleared in one call: blocks (12-13, delayed
@@ -161,15 +160,18 @@ class Records {
 
 const view = (p: Pointer, bytes: number): Uint32Array => new Uint32Array(toArrayBuffer(p, 0, bytes));
 
-/** A record by kind, mode, size and content only (no inode, device or times). */
-function contentRecord(mode: number, sizeLo: number, sizeHi: number, hash: bigint): Uint32Array {
-  const r = new Uint32Array(WORDS);
+/**
+ * A racy entry's record: its stat record (`stat`, a copy) marked as by content and carrying the
+ * content's hash in its last two words (spare in struct statx). The stat data stays: git's own
+ * answer depends on it, not only on the content. Once attributes change (`eol`, filters), a file
+ * whose stat matches the index keeps its old blob while a touched one is hashed anew; comparing
+ * content alone took a touch for no change (the differential test found it).
+ */
+function contentRecord(stat: Uint32Array, hash: bigint): Uint32Array {
+  const r = stat.slice();
   r[0] = CONTENT;
-  r[1] = mode;
-  r[2] = sizeLo;
-  r[3] = sizeHi;
-  r[4] = Number(hash & 0xffffffffn);
-  r[5] = Number(hash >> 32n);
+  r[WORDS - 2] = Number(hash & 0xffffffffn);
+  r[WORDS - 1] = Number(hash >> 32n);
   return r;
 }
 
@@ -268,7 +270,7 @@ class Walk {
 
   /**
    * Records one entry, lstat'ed (or stat'ed: `follow`) as `name` in `dirFd` (or the absolute `name`): by stat data, or
-   * by content if it was recorded racy. `key` is its id (a string, or a walk position), `dir`
+   * by content as well if it was recorded racy. `key` is its id (a string, or a walk position), `dir`
    * and `file` its path; strings are built only for racy entries. Returns its file type.
    */
   private entry(dirFd: number | null, name: string, key: string | number, recordedRacy: boolean, dir: string, file: string, follow: boolean): number {
@@ -277,8 +279,7 @@ class Walk {
       this.records.pushMissing();
       return 0;
     }
-    const mode = read.u32(at, MODE) & 0xffff;
-    const type = mode & S_IFMT;
+    const type = read.u32(at, MODE) & S_IFMT;
     // Seconds, low words (a time past 2106 or before 1970 reads as racy or old; both are safe:
     // an old one still goes by its full stat data).
     const racyNow = read.u32(at, MTIME) >= this.racySince || read.u32(at, CTIME) >= this.racySince;
@@ -287,10 +288,11 @@ class Walk {
     const index = this.records.count;
     this.records.pushStat();
     if (content !== null) {
-      const byContent = contentRecord(mode, read.u32(at, SIZE), read.u32(at, SIZE + 4), content);
+      const byStat = this.records.copy(index);
+      const byContent = contentRecord(byStat, content);
       if (recordedRacy) {
-        // Compared by content; recorded by stat data once no longer racy.
-        if (!racyNow) this.fresh.push({ index, record: this.records.copy(index) });
+        // Compared by content too; recorded by stat data alone once no longer racy.
+        if (!racyNow) this.fresh.push({ index, record: byStat });
         this.records.put(index, byContent);
       } else {
         // Racy now, not before: the stat record is compared, the content one is recorded.

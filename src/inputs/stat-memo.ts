@@ -61,22 +61,15 @@ export function lookupMemo(path: string, scope: StatScope, options: MemoOptions)
  * fewer than `maxLines` files: what `warmUp` in hash.ts rehearses while the task's bash starts.
  */
 export function memoQuestion(path: string, maxLines: number): { cwd: string; pathspecs: string[] } | null {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    return null;
-  }
-  const nl = bytes.indexOf(10);
-  if (nl < 0) return null;
+  const file = readMemoFile(path);
+  if (file === null || typeof file.head.key !== "string" || typeof file.head.hash !== "string") return null;
   // The listing is trimmed: its files are its newlines plus one.
-  let files = bytes.length > nl + 1 ? 1 : 0;
-  for (let i = bytes.indexOf(10, nl + 1); i >= 0 && files <= maxLines; i = bytes.indexOf(10, i + 1)) files++;
+  const { listing } = file;
+  let files = listing.length > 0 ? 1 : 0;
+  for (let i = listing.indexOf(10); i >= 0 && files < maxLines; i = listing.indexOf(10, i + 1)) files++;
   if (files >= maxLines) return null;
   try {
-    const head = JSON.parse(bytes.subarray(0, nl).toString("utf8")) as { key?: unknown; hash?: unknown };
-    if (typeof head.key !== "string" || typeof head.hash !== "string") return null;
-    const key = JSON.parse(head.key) as { cwd?: unknown; pathspecs?: unknown };
+    const key = JSON.parse(file.head.key) as { cwd?: unknown; pathspecs?: unknown };
     if (typeof key.cwd !== "string" || !Array.isArray(key.pathspecs) || !key.pathspecs.every((p) => typeof p === "string")) return null;
     return { cwd: key.cwd, pathspecs: key.pathspecs as string[] };
   } catch {
@@ -132,6 +125,16 @@ export function recordMemo(path: string, scope: StatScope, before: Fingerprint, 
 }
 
 function readMemo(path: string, key: string): Memo | { kind: "declined"; reason: string; index: string } | null {
+  const file = readMemoFile(path);
+  if (file === null || file.head.key !== key) return null;
+  const { head, listing } = file;
+  if (typeof head.declined === "string" && typeof head.index === "string") return { kind: "declined", reason: head.declined, index: head.index };
+  if (typeof head.hash !== "string" || !Array.isArray(head.racy) || !head.racy.every((r) => typeof r === "string")) return null;
+  return { hash: head.hash, racy: head.racy as string[], listing };
+}
+
+/** A memo file of this version, split into its head line and the listing; null if missing or not one. */
+function readMemoFile(path: string): { head: Record<string, unknown>; listing: Buffer } | null {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -141,12 +144,9 @@ function readMemo(path: string, key: string): Memo | { kind: "declined"; reason:
   const nl = bytes.indexOf(10);
   if (nl < 0) return null;
   try {
-    const head = JSON.parse(bytes.subarray(0, nl).toString("utf8")) as { v?: unknown; key?: unknown; hash?: unknown; racy?: unknown; declined?: unknown; index?: unknown };
-    if (head.v !== VERSION || head.key !== key) return null;
-    if (typeof head.declined === "string" && typeof head.index === "string") return { kind: "declined", reason: head.declined, index: head.index };
-    if (typeof head.hash !== "string" || !Array.isArray(head.racy)) return null;
-    if (!head.racy.every((r) => typeof r === "string")) return null;
-    return { hash: head.hash, racy: head.racy as string[], listing: bytes.subarray(nl + 1) };
+    const head = JSON.parse(bytes.subarray(0, nl).toString("utf8")) as unknown;
+    if (typeof head !== "object" || head === null || (head as { v?: unknown }).v !== VERSION) return null;
+    return { head: head as Record<string, unknown>, listing: bytes.subarray(nl + 1) };
   } catch {
     return null;
   }

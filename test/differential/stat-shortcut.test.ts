@@ -293,7 +293,7 @@ async function runSequence(seed: number, steps: number, options: MemoOptions, ag
   return out;
 }
 
-const STEPS = 120;
+const STEPS = 200;
 
 test("the shortcut decides as git does, default racy window (edited files are checked by content)", async () => {
   const r = await runSequence(1, STEPS, DEFAULT_MEMO_OPTIONS, null, shortcut);
@@ -368,4 +368,28 @@ test("the rehearsal question: a memo's directory and pathspecs, only for small l
   expect(memoQuestion(memoPath, 3)).toBeNull(); // three files listed: not fewer than 3
   writeFileSync(memoPath, '{"v":1,"key":"not json"}\nx');
   expect(memoQuestion(memoPath, 64)).toBeNull();
+});
+
+test("a touched file is not taken as unchanged when attributes changed since it was indexed", async () => {
+  // Git keeps a stat-clean file's old blob after .gitattributes changes, and hashes a touched
+  // one anew: the same content gives another listing. Racy entries once went by content alone.
+  const repo = makeRepo();
+  writeFileSync(join(repo, "src/crlf.txt"), "one\r\ntwo\r\n");
+  // Older than the index by far: git trusts its stat data (no racy re-read of its own).
+  const past = new Date(Date.now() - 3_600_000);
+  utimesSync(join(repo, "src/crlf.txt"), past, past);
+  mustGit(repo, ["add", "src/crlf.txt"]);
+  mustGit(repo, ["commit", "-qm", "crlf"]);
+  writeFileSync(join(repo, "src/.gitattributes"), "*.txt text\n");
+  const memoPath = join(ROOT, "memo-touch");
+  const everythingRacy = { ...DEFAULT_MEMO_OPTIONS, racyWindowMs: 3_600_000 };
+  const config = { cwd: "", pathspecs: ["src"] };
+  await shortcut(repo, config, memoPath, everythingRacy);
+  const before = await shortcut(repo, config, memoPath, everythingRacy);
+  expect(before.ok && before.value.via).toBe("memo");
+  const later = new Date(Date.now() + 5000);
+  utimesSync(join(repo, "src/crlf.txt"), later, later);
+  const [fast, full] = [await shortcut(repo, config, memoPath, everythingRacy), await gitOnly(repo, config)];
+  expect(fast.ok && full.ok && fast.value.hashInput === full.value.hashInput).toBe(true);
+  expect(fast.ok && before.ok && fast.value.hash !== before.value.hash).toBe(true);
 });
