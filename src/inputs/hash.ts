@@ -111,8 +111,11 @@ async function hashUntraced(opts: HashInputsOptions): Promise<Result<InputHash, 
   const listed = await listPathspecs(opts, env, found);
   if (!listed.ok) return listed;
   if (before?.ok && scope !== null && memo !== null) recordMemo(memo.path, scope, before.value, listed.value, memo.options);
+  const hashed = finish(listed.value, raw, "git");
+  // Set, not spread: a spread would decode the lazy texts.
   const declined = looked?.kind === "declined" ? looked.reason : before?.ok === false ? before.error : undefined;
-  return ok({ ...finish(listed.value, raw, "git"), ...(declined === undefined ? {} : { declined }) });
+  if (declined !== undefined) hashed.declined = declined;
+  return ok(hashed);
 }
 
 // The shortcut needs the `.git` directory of a plain work tree, found without git.
