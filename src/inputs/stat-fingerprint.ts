@@ -101,13 +101,12 @@ class Records {
     this.data = view(this.base, BYTES * 256);
   }
 
-  /** Makes room for `n` more records. */
-  reserve(n: number): void {
-    if ((this.count + n) * WORDS <= this.data.length) return;
-    let length = this.data.length * 2;
-    while ((this.count + n) * WORDS > length) length *= 2;
-    const base = cMemory(length * 4);
-    const data = view(base, length * 4);
+  /** Doubles the room when the next record would not fit. */
+  private grow(): void {
+    if ((this.count + 1) * WORDS <= this.data.length) return;
+    const bytes = this.data.length * 8;
+    const base = cMemory(bytes);
+    const data = view(base, bytes);
     data.set(this.data.subarray(0, this.count * WORDS));
     this.release();
     this.base = base;
@@ -122,13 +121,8 @@ class Records {
 
   /** The address of the next record (room for it made); `push*` makes it part of the fingerprint. */
   next(): Pointer {
-    this.reserve(1);
+    this.grow();
     return (this.base + this.count * BYTES) as Pointer;
-  }
-
-  /** The address of the record `i` places after the next one; room must have been reserved. */
-  ahead(i: number): Pointer {
-    return (this.base + (this.count + i) * BYTES) as Pointer;
   }
 
   /** Takes the struct statx wrote at `next()`, without the words that change by themselves. */
@@ -253,8 +247,7 @@ class Walk {
       }
       const position = this.position++;
       // The common case inline (this loop is the cost of a hit): present, not racy then or now.
-      records.reserve(1);
-      const at = records.ahead(0);
+      const at = records.next();
       let type: number;
       if (lstatInto(fd, name, at) && !(anyRacy && this.racyPositions.has(position)) && read.u32(at, MTIME) < since && read.u32(at, CTIME) < since) {
         type = read.u32(at, MODE) & S_IFMT;

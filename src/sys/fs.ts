@@ -11,7 +11,7 @@
 // and `path`, and the message "CODE: text, syscall 'path'", so callers and their messages stay
 // as they were.
 import { CString, ptr, read, type Pointer } from "bun:ffi";
-import { cMemory, cView, errno, libc, statxAt } from "./libc.ts";
+import { cMemory, cString, cView, errno, libc, statxAt } from "./libc.ts";
 
 export const constants = {
   O_RDONLY: 0,
@@ -76,37 +76,21 @@ export function fsError(e: number, syscall: string, path?: PathLike, dest?: Path
 export type PathLike = string | Uint8Array;
 const show = (p: PathLike): string => (typeof p === "string" ? p : Buffer.from(p).toString("utf8"));
 
-// Two reusable C strings (one call takes at most two paths) and an I/O buffer, in C memory
-// (see cMemory in libc.ts), made on first use.
-const ROOM = 8190;
+// An I/O buffer, statx scratch and utimensat's times, in C memory (see cMemory in libc.ts),
+// made on first use. Paths go through libc.ts's two C-string slots.
 const IO_BYTES = 65536;
-let memory: { paths: [Pointer, Buffer][]; io: Pointer; ioView: Buffer; scratch: Pointer; times: Pointer; timesView: BigInt64Array } | null = null;
+let memory: { io: Pointer; ioView: Buffer; scratch: Pointer; times: Pointer; timesView: BigInt64Array } | null = null;
 
 function mem() {
   if (memory === null) {
-    const paths = [0, 1].map((): [Pointer, Buffer] => {
-      const at = cMemory(ROOM + 2);
-      return [at, cView(at, ROOM + 2)];
-    });
     const io = cMemory(IO_BYTES);
     const times = cMemory(32);
-    memory = { paths, io, ioView: cView(io, IO_BYTES), scratch: cMemory(256), times, timesView: new BigInt64Array(cView(times, 32).buffer) };
+    memory = { io, ioView: cView(io, IO_BYTES), scratch: cMemory(256), times, timesView: new BigInt64Array(cView(times, 32).buffer) };
   }
   return memory;
 }
 
-function cPath(p: PathLike, slot: 0 | 1 = 0): Pointer {
-  const [at, b] = mem().paths[slot]!;
-  let n: number;
-  if (typeof p === "string") n = b.write(p, 0, ROOM + 1, "utf8");
-  else {
-    n = Math.min(p.length, ROOM + 1);
-    b.set(p.subarray(0, n));
-  }
-  if (n > ROOM) throw fsError(36, "open", p);
-  b[n] = 0;
-  return at;
-}
+const cPath = (p: PathLike, slot: 0 | 1 = 0): Pointer => cString(p, slot, (long) => fsError(36, "open", long));
 
 /** Retries a call interrupted by a signal; -1 with errno otherwise is the caller's to throw. */
 function retrying(call: () => number): number {

@@ -105,20 +105,32 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
 const ENOENT = 2;
 const ENOTDIR = 20;
-const PATH_ROOM = 8190;
-let pathMemory: { at: Pointer; view: Buffer } | null = null;
+/** The longest path (bytes) a C string here takes. */
+export const PATH_ROOM = 8190;
+let pathMemory: [Pointer, Buffer][] | null = null;
 
-/** `s` as a NUL-terminated string in C memory reused by every call (no allocation per file). */
-function cString(s: string): Pointer {
-  if (pathMemory === null) {
+/**
+ * `p` as a NUL-terminated string in C memory reused by every call (no allocation per file);
+ * two slots, for calls that take two paths. Throws `tooLong(p)` for a path over PATH_ROOM bytes.
+ */
+export function cString(p: string | Uint8Array, slot: 0 | 1 = 0, tooLong: (p: string | Uint8Array) => Error = defaultTooLong): Pointer {
+  pathMemory ??= [0, 1].map((): [Pointer, Buffer] => {
     const at = cMemory(PATH_ROOM + 2);
-    pathMemory = { at, view: cView(at, PATH_ROOM + 2) };
+    return [at, cView(at, PATH_ROOM + 2)];
+  });
+  const [at, view] = pathMemory[slot]!;
+  let n: number;
+  if (typeof p === "string") n = view.write(p, 0, PATH_ROOM + 1, "utf8");
+  else {
+    n = Math.min(p.length, PATH_ROOM + 1);
+    view.set(p.subarray(0, n));
   }
-  const written = pathMemory.view.write(s, 0, PATH_ROOM + 1, "utf8");
-  if (written > PATH_ROOM) throw new Error(`path too long: ${s.slice(0, 100)}...`);
-  pathMemory.view[written] = 0;
-  return pathMemory.at;
+  if (n > PATH_ROOM) throw tooLong(p);
+  view[n] = 0;
+  return at;
 }
+
+const defaultTooLong = (p: string | Uint8Array): Error => new Error(`path too long: ${String(p).slice(0, 100)}...`);
 
 /**
  * lstat of `name` relative to `dirFd` (or an absolute path with dirFd null), the struct statx
@@ -128,8 +140,8 @@ function cString(s: string): Pointer {
  * it a stat.
  */
 export function lstatInto(dirFd: number | null, name: string, dest: Pointer, followSymlink = false): boolean {
-  if (libc().statx(dirFd ?? AT_FDCWD, cString(name), followSymlink ? 0 : AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, dest) === 0) return true;
-  const e = errno();
+  const e = statxAt(dirFd ?? AT_FDCWD, cString(name), followSymlink ? 0 : AT_SYMLINK_NOFOLLOW, dest);
+  if (e === 0) return true;
   if (e === ENOENT || e === ENOTDIR) return false;
   throw Object.assign(new Error(`statx ${name} failed (errno ${e})`), { errno: e, path: name });
 }
