@@ -1,6 +1,6 @@
 import { fstatSync, writeSync } from "./sys/fs.ts";
 import { basename, join, resolve } from "node:path";
-import pkg from "../package.json" with { type: "json" };
+import { version } from "../package.json" with { type: "json" };
 import { parseCli, usage } from "./cli.ts";
 import { readSettings, type Settings } from "./settings.ts";
 import { checkTaskName, newBuildId, taskPaths } from "./state/paths.ts";
@@ -40,11 +40,11 @@ async function main(): Promise<number> {
   if (!cli.ok) fail(cli.error);
   const invocation = cli.value;
   if (invocation.kind === "help") {
-    writeSync(1, usage(pkg.version));
+    writeSync(1, usage(version));
     return 0;
   }
   if (invocation.kind === "version") {
-    writeSync(1, `taskrunner ${pkg.version}\n`);
+    writeSync(1, `taskrunner ${version}\n`);
     return 0;
   }
 
@@ -108,7 +108,7 @@ async function main(): Promise<number> {
                 ...github,
                 cachePath: join(stateDir, ".github-token-cache.json"),
                 thresholdSeconds: settings.githubTokenRefreshThresholdSeconds,
-                userAgent: `taskrunner/${pkg.version}`,
+                userAgent: `taskrunner/${version}`,
                 say,
               }),
             ),
