@@ -10,7 +10,7 @@ import {
   utimesSync, writeFileSync,
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { hashInputs, type InputHash, type InputError } from "../../src/inputs/hash.ts";
+import { hashInputs, warmUp, type InputHash, type InputError } from "../../src/inputs/hash.ts";
 import { DEFAULT_MEMO_OPTIONS, memoQuestion, type MemoOptions } from "../../src/inputs/stat-memo.ts";
 import type { Result } from "../../src/result.ts";
 import { makeGitSandbox } from "../helpers/git-env.ts";
@@ -392,4 +392,19 @@ test("a touched file is not taken as unchanged when attributes changed since it 
   const [fast, full] = [await shortcut(repo, config, memoPath, everythingRacy), await gitOnly(repo, config)];
   expect(fast.ok && full.ok && fast.value.hashInput === full.value.hashInput).toBe(true);
   expect(fast.ok && before.ok && fast.value.hash !== before.value.hash).toBe(true);
+});
+
+test("the rehearsal reads only: memo and state directory are left as they were", async () => {
+  const repo = makeRepo();
+  const state = join(ROOT, "state-rehearsal");
+  mkdirSync(state);
+  const memoPath = join(state, "t.stat");
+  await shortcut(repo, { cwd: "", pathspecs: ["src"] }, memoPath, { ...DEFAULT_MEMO_OPTIONS, racyWindowMs: 3_600_000 });
+  const before = { bytes: readFileSync(memoPath), mtime: statSync(memoPath).mtimeMs, names: readdirSync(state) };
+  writeFileSync(join(repo, "src/a.txt"), "changed since the memo\n");
+  warmUp(memoPath, ENV);
+  expect({ bytes: readFileSync(memoPath), mtime: statSync(memoPath).mtimeMs, names: readdirSync(state) }).toEqual(before);
+  // And the change is still seen by the real call afterwards.
+  const [fast, full] = [await shortcut(repo, { cwd: "", pathspecs: ["src"] }, memoPath, DEFAULT_MEMO_OPTIONS), await gitOnly(repo, { cwd: "", pathspecs: ["src"] })];
+  expect(fast.ok && full.ok && fast.value.via === "git" && fast.value.hash === full.value.hash).toBe(true);
 });
