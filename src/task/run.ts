@@ -113,32 +113,30 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
     return recorded;
   }
 
-  // One RemoteCache per task, made on first use: the S3 client is loaded only if needed.
-  let cache: Promise<RemoteCache> | null = null;
+  // One cache of each kind per task, made on first use: the S3 client is loaded only if needed.
   const remote = inv.remote;
   const remoteCache =
     remote === null
       ? null
-      : () =>
-          (cache ??= import("../cache/remote-cache.ts").then(
-            ({ RemoteCache }) =>
-              traceMethods(new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey), {
-                restore: "cache restore (remote)",
-                latest: "cache lookup (remote latest)",
-                upload: "upload (remote)",
-                uploadLog: "log upload",
-              }),
-          ));
-  let localLoaded: Promise<LocalCache> | null = null;
+      : once(() =>
+          import("../cache/remote-cache.ts").then(({ RemoteCache }) =>
+            traceMethods(new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey), {
+              restore: "cache restore (remote)",
+              latest: "cache lookup (remote latest)",
+              upload: "upload (remote)",
+              uploadLog: "log upload",
+            }),
+          ),
+        );
   const local = inv.local;
   const localCache =
     local === null
       ? null
-      : () =>
-          (localLoaded ??= Promise.all([import("../cache/local-cache.ts"), import("../cache/local-store.ts")]).then(
-            ([{ LocalCache }, { LocalStore }]) =>
-              traceMethods(new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say), { restore: "cache restore (local)", fill: "cache fill (local)" }),
-          ));
+      : once(() =>
+          Promise.all([import("../cache/local-cache.ts"), import("../cache/local-store.ts")]).then(([{ LocalCache }, { LocalStore }]) =>
+            traceMethods(new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say), { restore: "cache restore (local)", fill: "cache fill (local)" }),
+          ),
+        );
 
   const report =
     inv.commitStatus === null
@@ -357,4 +355,10 @@ function tmpDir(): string {
 /** The task's stat memo, unless TASKRUNNER_DISABLE_STAT_SHORTCUT turned the shortcut off. */
 function statMemo(inv: TaskInvocation): string | null {
   return inv.settings.statShortcut ? inv.paths.statMemo : null;
+}
+
+/** `make`, called once on first use; later calls get the same promise. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make());
 }
