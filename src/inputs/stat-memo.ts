@@ -7,7 +7,7 @@
 // or {v, key, declined, index} alone: the shortcut does not apply to these inputs (too many
 // files, a nested repository, configuration it cannot follow), and is not tried again, walking
 // for nothing, until the index changes.
-import { readFileSync, statSync } from "../sys/fs.ts";
+import { readFileOrNull, statSync } from "../sys/fs.ts";
 import { writeFileAtomic } from "../state/atomic-file.ts";
 import { fingerprint, type Fingerprint } from "./stat-fingerprint.ts";
 import { OPAQUE_CONFIG, type StatScope } from "./stat-scope.ts";
@@ -94,7 +94,7 @@ export function fingerprintBefore(path: string, scope: StatScope, options: MemoO
 
 function opaqueConfig(scope: StatScope): Result<never> | null {
   for (const path of scope.configs) {
-    const text = readOrNull(path);
+    const text = readFileOrNull(path, "latin1");
     if (text !== null && OPAQUE_CONFIG.test(text)) return err(`${path} includes or names files the shortcut does not watch`);
   }
   return null;
@@ -106,13 +106,6 @@ function indexSignature(scope: StatScope): string {
   return st === undefined ? "none" : `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, "latin1");
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Records git's listing if nothing git may have read changed while it ran: the fingerprint
@@ -135,12 +128,8 @@ function readMemo(path: string, key: string): Memo | { kind: "declined"; reason:
 
 /** A memo file of this version, split into its head line and the listing; null if missing or not one. */
 function readMemoFile(path: string): { head: Record<string, unknown>; listing: Buffer } | null {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    return null;
-  }
+  const bytes = readFileOrNull(path);
+  if (bytes === null) return null;
   const nl = bytes.indexOf(10);
   if (nl < 0) return null;
   try {

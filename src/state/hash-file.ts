@@ -1,4 +1,4 @@
-import { readFileSync } from "../sys/fs.ts";
+import { readFileOrNull } from "../sys/fs.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 /** The saved state of a task: `hash/<name>.hash` (SPEC §5, step 3). */
@@ -10,12 +10,8 @@ export interface SavedState {
 
 /** Reads the saved state; a missing, unreadable or malformed file counts as "no hash". */
 export function readSavedState(path: string): SavedState | null {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return null;
-  }
+  const text = readFileOrNull(path, "utf8");
+  if (text === null) return null;
   try {
     const v = JSON.parse(text) as Record<string, unknown>;
     if (typeof v.hash !== "string" || typeof v.hashInput !== "string") return null;
@@ -34,12 +30,8 @@ export function readSavedState(path: string): SavedState | null {
  * whole. Any other file (another writer's key order, damage) is read by readSavedState.
  */
 export function readSavedHash(path: string): string | null {
-  let text: string;
-  try {
-    text = readFileSync(path, "latin1");
-  } catch {
-    return null;
-  }
+  const text = readFileOrNull(path, "latin1");
+  if (text === null) return null;
   const head = /^\{"hash":"([0-9a-f]{40}|[0-9a-f]{64})","hashInput":"/.exec(text);
   const tail = /","mainBranchCommit":(null|"[0-9a-f]{40}"|"[0-9a-f]{64}")\}$/.test(text.slice(-90));
   if (head !== null && tail) return head[1]!;

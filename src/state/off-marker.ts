@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "../sys/fs.ts";
+import { mkdirSync, readFileOrNull, writeFileSync } from "../sys/fs.ts";
 import { dirname } from "node:path";
 
 // Optional subsystems (remote cache, commit statuses) turn themselves off for the rest of a
@@ -7,11 +7,7 @@ import { dirname } from "node:path";
 
 /** The reason a subsystem was turned off earlier in this build, or null. */
 export function readOffMarker(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return null;
-  }
+  return readFileOrNull(path, "utf8")?.trim() ?? null;
 }
 
 /** Records that a subsystem is off for the rest of the build; best effort. */

@@ -1,14 +1,10 @@
-import { readFileSync } from "../sys/fs.ts";
+import { readFileOrNull } from "../sys/fs.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 /** The exit code recorded for a task earlier in this build, or null (SPEC §2). */
 export function readResult(path: string): number | null {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return null;
-  }
+  const text = readFileOrNull(path, "utf8");
+  if (text === null) return null;
   const code = Number(text.trim());
   return Number.isInteger(code) ? code : null;
 }

@@ -148,6 +148,20 @@ export function readFileSync(path: PathLike, encoding?: "utf8" | "latin1"): Buff
   }
 }
 
+/**
+ * The file's content, or null when it cannot be read (missing, unreadable, a directory): for
+ * state files, where each of those means "none yet".
+ */
+export function readFileOrNull(path: PathLike): Buffer | null;
+export function readFileOrNull(path: PathLike, encoding: "utf8" | "latin1"): string | null;
+export function readFileOrNull(path: PathLike, encoding?: "utf8" | "latin1"): Buffer | string | null {
+  try {
+    return encoding === undefined ? readFileSync(path) : readFileSync(path, encoding);
+  } catch {
+    return null;
+  }
+}
+
 export function writeFileSync(path: PathLike, data: string | Uint8Array, options: { mode?: number; flag?: "w" | "wx" } = {}): void {
   const excl = options.flag === "wx" ? constants.O_EXCL : 0;
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | excl, options.mode ?? 0o666);

@@ -3,7 +3,7 @@
 // write, so nested and parallel runners of a build never interleave. The top level then turns
 // the lines into trace.json. Tiny on purpose: this module is on the no-op path.
 
-import { closeSync, openSync, readFileSync, writeSync, constants } from "../sys/fs.ts";
+import { closeSync, openSync, readFileOrNull, writeSync, constants } from "../sys/fs.ts";
 import { join } from "node:path";
 import { writeFileAtomic } from "../state/atomic-file.ts";
 
@@ -107,12 +107,8 @@ export function mergeEventLines(text: string, buildId: string): string {
 /** Writes builds/<build>/trace.json from its event lines (atomically: temp file + rename). */
 export function writeTraceJson(buildDir: string, buildId: string): string | null {
   const paths = tracePaths(buildDir);
-  let text: string;
-  try {
-    text = readFileSync(paths.events, "utf8");
-  } catch {
-    return null;
-  }
+  const text = readFileOrNull(paths.events, "utf8");
+  if (text === null) return null;
   try {
     writeFileAtomic(paths.json, mergeEventLines(text, buildId));
     return paths.json;

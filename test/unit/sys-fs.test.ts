@@ -103,3 +103,9 @@ test("writing: files, appends, renames, times, recursive directories, exclusive 
   ours.writeFileSync(bytes, "raw");
   expect(ours.readFileSync(bytes, "utf8")).toBe("raw");
 });
+
+test("readFileOrNull: the content, or null for a missing file, a directory or a file under a file", () => {
+  expect(ours.readFileOrNull(p("file"), "utf8")).toBe("hello\n");
+  expect(ours.readFileOrNull(p("file"))?.length).toBe(6);
+  expect([ours.readFileOrNull(p("missing")), ours.readFileOrNull(p("dir"), "utf8"), ours.readFileOrNull(join(p("file"), "x"))]).toEqual([null, null, null]);
+});
