@@ -15,6 +15,10 @@ export interface TaskPaths {
 // Names become file names under locks/, hash/, logs/ and results/. Anything that could reach
 // outside those folders, or that the file system would refuse, is refused up front.
 const MAX_NAME_BYTES = 200;
+// A name is printed in every line of its task (`[name] stdout | ...`) and sent to the parent in
+// debug requests: a newline would split lines, an escape would drive the terminal. C0 and C1
+// controls and DEL are refused (NUL has its own message).
+const CONTROL = /[\x01-\x1f\x7f-\x9f]/;
 
 /** Checks that a task name is a plain file name; the error says why and what to do. */
 export function checkTaskName(name: string): Result<string> {
@@ -22,11 +26,14 @@ export function checkTaskName(name: string): Result<string> {
     name === "" ? "it is empty"
     : name.includes("/") ? 'it contains "/"'
     : name.includes("\0") ? "it contains a NUL byte"
+    : CONTROL.test(name) ? "it contains a control character (newline, tab, escape...)"
     : name === "." || name === ".." ? "it is a directory name"
     : Buffer.byteLength(name) > MAX_NAME_BYTES ? `it is longer than ${MAX_NAME_BYTES} bytes`
     : null;
   if (why === null) return ok(name);
-  return err(`invalid task name ${JSON.stringify(name)}: ${why}; a task name must be a plain file name, choose one with -n NAME`);
+  // JSON.stringify escapes C0 controls; DEL and C1 controls are escaped too, so the message is safe to print.
+  const quoted = JSON.stringify(name).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return err(`invalid task name ${quoted}: ${why}; a task name must be a plain file name, choose one with -n NAME`);
 }
 
 /** The paths of a task's lock, hash, log and result files. */

@@ -10,6 +10,12 @@ const bad: [string, string][] = [
   ["a/b", 'it contains "/"'],
   ["../x", 'it contains "/"'],
   ["a\0b", "it contains a NUL byte"],
+  ["a\nb", "it contains a control character (newline, tab, escape...)"],
+  ["a\tb", "it contains a control character (newline, tab, escape...)"],
+  ["\x1b[31mred", "it contains a control character (newline, tab, escape...)"],
+  ["cr\r", "it contains a control character (newline, tab, escape...)"],
+  ["del\x7f", "it contains a control character (newline, tab, escape...)"],
+  ["c1\x9b", "it contains a control character (newline, tab, escape...)"],
   [".", "it is a directory name"],
   ["..", "it is a directory name"],
   ["x".repeat(201), "it is longer than 200 bytes"],
@@ -19,7 +25,10 @@ const bad: [string, string][] = [
 test.each(bad)("task name %j is refused: %s", (name, why) => {
   const r = checkTaskName(name);
   expect(r.ok).toBe(false);
-  if (!r.ok) expect(r.error).toBe(`invalid task name ${JSON.stringify(name)}: ${why}; a task name must be a plain file name, choose one with -n NAME`);
+  const quoted = JSON.stringify(name).replace("\x7f", "\\u007f").replace("\x9b", "\\u009b");
+  if (!r.ok) expect(r.error).toBe(`invalid task name ${quoted}: ${why}; a task name must be a plain file name, choose one with -n NAME`);
+  // What is printed never carries a raw control character.
+  if (!r.ok) expect(/[\x00-\x1f\x7f-\x9f]/.test(r.error)).toBe(false);
 });
 
 test("task paths follow the state directory layout", () => {
