@@ -1,6 +1,7 @@
 import { openSync, writeSync, closeSync, mkdirSync, constants } from "../sys/fs.ts";
 import { dirname } from "node:path";
 import { type StreamWord, clock, joinLine, terminalPrefix, logPrefix, targetStream, isShown } from "./format.ts";
+import { StateWriteError } from "../state/state-error.ts";
 
 /** How a task's lines are rendered and where they go. */
 export interface OutputConfig {
@@ -25,6 +26,8 @@ const encoder = new TextEncoder();
  */
 export class TaskOutput {
   private logFd: number | null = null;
+  /** The first failure to write the log; later lines then go only to the top-level streams. */
+  private logFailure: StateWriteError | null = null;
   private held: Uint8Array[] = [];
   private lastSecond = -1;
   private stamp = "";
@@ -75,9 +78,20 @@ export class TaskOutput {
     return this.stamp;
   }
 
+  /** Why the log could not be written (full disk, read-only file system), or null. */
+  logError(): StateWriteError | null {
+    return this.logFailure;
+  }
+
   private writeLog(bytes: Uint8Array): void {
-    if (this.logFd === null) this.logFd = openLog(this.config.logPath);
-    writeAll(this.logFd, bytes);
+    if (this.logFailure !== null) return;
+    try {
+      if (this.logFd === null) this.logFd = openLog(this.config.logPath);
+      writeAll(this.logFd, bytes);
+    } catch (e) {
+      // The task goes on (its lines still reach the terminal); the runner fails it at the end.
+      this.logFailure = new StateWriteError(this.config.logPath, "write the log", e);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { readFileOrNull } from "../sys/fs.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
+import { writingState } from "./state-error.ts";
 
 /** The saved state of a task: `hash/<name>.hash` (SPEC §5, step 3). */
 export interface SavedState {
@@ -43,5 +44,6 @@ export function readSavedHash(path: string): string | null {
  * half-written file that could be read as a "fresh" hash.
  */
 export function writeSavedState(path: string, state: SavedState): void {
-  writeFileAtomic(path, JSON.stringify({ hash: state.hash, hashInput: state.hashInput, mainBranchCommit: state.mainBranchCommit }));
+  const body = JSON.stringify({ hash: state.hash, hashInput: state.hashInput, mainBranchCommit: state.mainBranchCommit });
+  writingState(path, "save the hash to", () => writeFileAtomic(path, body));
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, openSync, closeSync, constants } from "../sys/fs.ts";
 import { dirname } from "node:path";
 import { LOCK_EX, tryFlock } from "../sys/libc.ts";
+import { StateWriteError } from "./state-error.ts";
 
 /** A held lock: the kernel releases it when the descriptor closes or the process dies. */
 export interface Lock {
@@ -23,7 +24,7 @@ export async function acquireLock(path: string, onWait: () => void): Promise<Loc
       mkdirSync(dirname(path), { recursive: true });
       fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o666);
     } catch (e2) {
-      throw new StateDirError(path, e2);
+      throw new StateWriteError(path, "open the lock file", e2);
     }
   }
   let delay = 1;
@@ -37,12 +38,4 @@ export async function acquireLock(path: string, onWait: () => void): Promise<Loc
     delay = Math.min(delay * 2, 50);
   }
   return { release: () => closeSync(fd) };
-}
-
-/** The state directory cannot be used (not creatable, not writable). */
-export class StateDirError extends Error {
-  constructor(path: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`cannot use the state directory for ${path}: ${reason}; set TASKRUNNER_STATE_DIRECTORY to a writable directory`, { cause });
-  }
 }
