@@ -22,7 +22,7 @@
 //                          No token, JWT or private key may appear in the output or in any file
 //                          but the token cache; the case fails with `!!! leaked` if one does.
 // The script starts in work/, a git repo with no commits; $STATE is the state directory.
-// Paths under the sandbox are shown as $ROOT. UPDATE_GOLDEN=1 rewrites the .out files.
+// Paths under the sandbox are shown as $ROOT, build ids in paths as BUILD. UPDATE_GOLDEN=1 rewrites the .out files.
 import { test, expect, afterAll } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync, existsSync, rmSync, mkdirSync, chmodSync } from "node:fs";
 import { startS3, startFaultyS3, refusingEndpoint, s3Env, type S3Server, type FaultMode } from "./helpers/s3.ts";
@@ -125,7 +125,8 @@ async function runCase(name: string): Promise<string> {
     }
   }
   if (github !== null) output += github.report(output, box.root, box.state);
-  output = output.split(box.root).join("$ROOT").replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT");
+  // Build ids (time and pid) differ in every run: a log path a parent's debug line names, say.
+  output = output.split(box.root).join("$ROOT").replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT").replace(/builds\/\d{4}-\d\d-\d\dT[^/\s]+\//g, "builds/BUILD/");
   rmSync(box.root, { recursive: true, force: true });
   return output;
 }

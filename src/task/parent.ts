@@ -7,13 +7,14 @@ export function exitStatusText(code: number): string {
 }
 
 /**
- * Sends a `debug` request to the parent task's request pipe, so the parent's log shows its
+ * Sends `debug` requests to the parent task's request pipe, so the parent's log shows its
  * subtasks. Best effort: a parent that is gone or a descriptor that is not a pipe is ignored.
  */
-export function tellParent(fd: number | null, text: string): void {
+export function tellParent(fd: number | null, ...texts: string[]): void {
   if (fd === null) return;
   try {
-    writeSync(fd, encodeRequest(["debug", text]));
+    // One write for all lines: they stay together in the parent's log, whatever runs in parallel.
+    writeSync(fd, Buffer.concat(texts.map((text) => encodeRequest(["debug", text]))));
   } catch {
     // EPIPE/EBADF: nobody to tell.
   }

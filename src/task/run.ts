@@ -6,6 +6,7 @@ import { REPLY_ERROR, invalidRequestMessage, unknownCommandMessage, type Request
 import { SNAPSHOT_FUNCTION, SNAPSHOT_FUNCTION_ENV } from "../protocol/snapshot-function.ts";
 import { acquireLock } from "../state/lock.ts";
 import { readResult, writeResult } from "../state/results.ts";
+import { StateWriteError } from "../state/state-error.ts";
 import type { TaskPaths } from "../state/paths.ts";
 import { spawnTask, CHILD_FD, type SpawnedTask } from "./spawn.ts";
 import { warmUp } from "../inputs/hash.ts";
@@ -20,7 +21,7 @@ import type { LocalCache } from "../cache/local-cache.ts";
 import type { Secret } from "../github/secret.ts";
 import { logViewUrl } from "../cache/keys.ts";
 import { TaskReport, type CommitStatusAccess } from "./report.ts";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { readlinkSync } from "../sys/fs.ts";
 import { endSpan, flushTrace, nowUs, timed, traceMethods, writeTraceJson } from "../trace/spans.ts";
 
@@ -98,7 +99,8 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
   });
   const say = (level: "info" | "warn" | "error" | "debug", text: string) => out.message(level, text);
   const traceStart = nowUs();
-  tellParent(inv.parentRequestFd, `Starting subtask ${inv.name}`);
+  // The parent's log names the subtask's log, so a failure found there can be followed down.
+  tellParent(inv.parentRequestFd, `Starting subtask ${inv.name}`, `Subtask ${inv.name} log: ${relative(inv.stateDir, inv.paths.log)}`);
 
   const lockStart = nowUs();
   const lock = await acquireLock(inv.paths.lock, () => say("debug", `waiting for the lock ${inv.paths.lock}`));
@@ -151,7 +153,17 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
   if (report !== null && inv.topLevel) await report.prepare();
 
   const seen: { decision: Decision | null } = { decision: null };
-  const code = await runLocked(inv, out, say, cancel, { remoteCache, localCache }, report, seen);
+  // A state directory that cannot be written fails the task with one error line (state-error.ts).
+  let stateError: StateWriteError | null = null;
+  const failState = (e: unknown): number => {
+    if (!(e instanceof StateWriteError)) throw e;
+    if (stateError === null) say("error", e.message);
+    stateError ??= e;
+    return 1;
+  };
+  let code = await runLocked(inv, out, say, cancel, { remoteCache, localCache }, report, seen).catch(failState);
+  const logError = out.logError();
+  if (logError !== null) code = failState(logError);
   let targetUrl: string | null = null;
   if (inv.settings.uploadLogs && remoteCache !== null) {
     const uploaded = await (await remoteCache()).uploadLog(remote!.logsPrefix, inv.buildId, inv.name, inv.paths.log);
@@ -162,7 +174,11 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
     const d = seen.decision;
     await report.finished({ code, cancelledBy: cancel.signal, outcome: d?.outcome ?? null, commitStatus: d?.options?.commitStatus ?? false, targetUrl });
   }
-  writeResult(inv.paths.result, code);
+  try {
+    writeResult(inv.paths.result, code);
+  } catch (e) {
+    code = failState(e);
+  }
   tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(code)}`);
   out.finish(code === 0);
   endSpan(`task ${inv.name}`, traceStart, { exitCode: code });
@@ -188,8 +204,8 @@ async function runLocked(
   try {
     task = spawnTask({ command: inv.command, env: childEnv(inv), toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
   } catch (e) {
+    // Not "Failed, exit code": that is said only by tasks that announced they were running.
     say("error", `could not start ${JSON.stringify(inv.command[0])}: ${startError(e)}`);
-    say("error", "Failed, exit code: 127");
     return 127;
   }
   cancel.attach(task.proc.pid);
@@ -253,16 +269,17 @@ async function runLocked(
   const signal = task.proc.signalCode;
   let code = signal === null ? exitCode : 128 + (typeof signal === "number" ? signal : signalNumber(signal));
 
-  // Wait for the streams to close, but not past a cancellation (the group was signalled).
+  // Wait for the streams to close, one after the other, each with a full timeout of its own
+  // (SPEC §3: stdout first, then stderr), but not past a cancellation (the group was signalled).
   const timeoutMs = inv.settings.streamTimeoutSeconds * 1000;
-  const drained = Promise.all([within(stdout.done, timeoutMs), within(stderr.done, timeoutMs)]);
-  const closed = await Promise.race([drained, cancel.cancelled.then(() => null)]);
-  for (const [i, reader, word] of [[0, stdout, "stdout"], [1, stderr, "stderr"]] as const) {
+  for (const [reader, word] of [[stdout, "stdout"], [stderr, "stderr"]] as const) {
+    const closed = await Promise.race([within(reader.done, timeoutMs), cancel.cancelled.then(() => null)]);
     if (closed === null) {
-      reader.abandon();
-      continue;
+      stdout.abandon();
+      stderr.abandon();
+      break;
     }
-    if (closed[i]) continue;
+    if (closed) continue;
     reader.abandon();
     say("warn", `taskrunner: Task did not close ${word} ${inv.settings.streamTimeoutSeconds} seconds after exiting.`);
     say("warn", "Perhaps the file descriptor was leaked to a background process?");
@@ -283,6 +300,12 @@ async function runLocked(
     if (inv.topLevel) say("info", "skipped, inputs unchanged");
     return 0;
   }
+  // Only a task that said "Inputs changed, running task" says how it ended (SPEC §5), and it
+  // says so as soon as its process has: post-unpack commands and saving come after `success`.
+  // A log that could not be written means a state directory that cannot be: save nothing.
+  const logError = out.logError();
+  if (logError !== null) throw logError;
+  if (d?.announced) say(code === 0 ? "info" : "error", code === 0 ? "success" : `Failed, exit code: ${code}`);
   if (code === 0 && d?.pending) {
     code = await timed("finish", () => finishSuccess(d, {
       name: inv.name,
@@ -302,11 +325,6 @@ async function runLocked(
       say("error", `Cancelled by ${cancel.signal}`);
       return cancel.exitCode();
     }
-  }
-  if (code === 0) {
-    if (d?.announced) say("info", "success");
-  } else {
-    say("error", `Failed, exit code: ${code}`);
   }
   return code;
 }
