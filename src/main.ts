@@ -1,12 +1,15 @@
 import { fstatSync, writeSync } from "./sys/fs.ts";
-import { basename, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { version } from "../package.json" with { type: "json" };
 import { parseCli, usage } from "./cli.ts";
 import { readSettings, type Settings } from "./settings.ts";
-import { checkTaskName, newBuildId, taskPaths } from "./state/paths.ts";
-import { runTask, type LocalAccess, type RemoteAccess } from "./task/run.ts";
-import type { CommitStatusAccess } from "./task/report.ts";
-import { Cancellation } from "./task/cancel.ts";
+import { prepareRun } from "./invocation.ts";
+import { runTask } from "./task/run.ts";
+import { pipeParent } from "./task/parent.ts";
+import { SignalRouter } from "./task/cancel.ts";
+import { startCallServer, type CallServer } from "./nest/server.ts";
+import { nestedCallHandler } from "./nest/serve.ts";
+import { Trace, writeTraceJson } from "./trace/spans.ts";
 
 // argv -> settings -> run -> exit code. The only module that turns results into an exit code.
 
@@ -33,8 +36,8 @@ const JIT_NORMAL_AFTER_MS = 50;
 setTimeout(() => Bun.unsafe.setJITPolicy(1), JIT_NORMAL_AFTER_MS).unref();
 
 async function main(): Promise<number> {
-  const cancel = new Cancellation((code) => process.exit(code));
-  cancel.install();
+  const router = new SignalRouter((code) => process.exit(code));
+  router.install();
 
   const cli = parseCli(process.argv.slice(2));
   if (!cli.ok) fail(cli.error);
@@ -69,79 +72,40 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const name = checkTaskName(invocation.name ?? basename(invocation.command[0]!));
-  if (!name.ok) fail(name.error);
-
-  const bucket = settings.remote.bucket;
-  if (settings.uploadLogs && bucket === null) {
-    fail("TASKRUNNER_UPLOAD_LOGS=1 needs TASKRUNNER_REMOTE_CACHE_BUCKET (the bucket the logs are uploaded to)");
-  }
-  const remote: RemoteAccess | null =
-    bucket === null
-      ? null
-      : {
-          open: () => import("./cache/s3-store.ts").then(({ openS3Store }) => openS3Store(settings.remote, bucket)),
-          prefix: settings.remote.prefix,
-          logsPrefix: settings.remote.logsPrefix ?? "",
-          logsViewUrl: settings.remote.logsViewUrl,
-          signingKey: settings.signingKey,
-        };
-  const remoteMisconfigured =
-    bucket === null && settings.saveRemoteCache
-      ? "TASKRUNNER_SAVE_REMOTE_CACHE=1 needs TASKRUNNER_REMOTE_CACHE_BUCKET (the bucket the cache is uploaded to); set it, or unset TASKRUNNER_SAVE_REMOTE_CACHE"
-      : null;
-
-  const cwd = process.cwd();
-  const stateDir = resolve(cwd, settings.stateDir);
-  const localCache = settings.localCache;
-  const local: LocalAccess | null =
-    localCache === null ? null : { dir: resolve(cwd, localCache.dir), prefix: settings.remote.prefix, maxBytes: localCache.maxBytes };
-  // The GitHub client (and octokit) is loaded only when statuses are enabled and a task posts.
-  const github = settings.github;
-  const commitStatus: CommitStatusAccess | null =
-    github === null
-      ? null
-      : {
-          open: (say) =>
-            import("./github/status-client.ts").then(({ openStatusClient }) =>
-              openStatusClient({
-                ...github,
-                cachePath: join(stateDir, ".github-token-cache.json"),
-                thresholdSeconds: settings.githubTokenRefreshThresholdSeconds,
-                userAgent: `taskrunner/${version}`,
-                say,
-              }),
-            ),
-        };
   const nested = settings.nested;
-  const buildId = nested?.buildId ?? newBuildId(new Date(), process.pid);
   // A nested invocation writes straight to the build's top-level descriptors (SPEC §2); if they
   // are not open here (the variables were copied into an unrelated shell), its own are used.
-  const toplevelStdout = openFd(nested?.stdoutFd ?? null) ?? 1;
-  const toplevelStderr = openFd(nested?.stderrFd ?? null) ?? 2;
+  const parentFd = openFd(nested?.parentRequestFd ?? null);
+  const prepared = prepareRun(invocation, settings, {
+    env: process.env,
+    cwd: process.cwd(),
+    stdoutFd: openFd(nested?.stdoutFd ?? null) ?? 1,
+    stderrFd: openFd(nested?.stderrFd ?? null) ?? 2,
+    parent: parentFd === null ? null : pipeParent(parentFd),
+    umask: null,
+  });
+  if (!prepared.ok) fail(prepared.error);
+  const inv = prepared.value;
 
-  return runTask(
-    {
-      name: name.value,
-      force: invocation.force,
-      command: invocation.command,
-      paths: taskPaths(stateDir, buildId, name.value),
-      buildId,
-      topLevel: nested === null,
-      cwd,
-      stateDir,
-      env: process.env,
-      toplevelStdout,
-      toplevelStderr,
-      parentRequestFd: openFd(nested?.parentRequestFd ?? null),
-      settings,
-      remote,
-      local,
-      remoteMisconfigured,
-      commitStatus,
-    },
-    cancel,
-  );
+  // The top level serves its build's nested calls in this process (nest/): one runner per build.
+  let server: CallServer | null = null;
+  if (inv.topLevel && settings.fastNesting) {
+    server = startCallServer(nestedCallHandler({ buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router }), (why) =>
+      writeSync(inv.toplevelStderr, `taskrunner: refused a connection to the build's nested-call channel: ${why}\n`),
+    );
+    inv.nesting = server?.channel ?? null;
+  }
+
+  const cancel = router.add();
+  const code = await runTask(inv, cancel, new Trace());
+  router.remove(cancel);
+  if (inv.topLevel) {
+    // Calls still being served (from a task's leftover background job) are part of the build.
+    await server?.stop();
+    // Every runner of the build has appended its trace line by now.
+    writeTraceJson(inv.paths.buildDir, inv.buildId);
+  }
+  return code;
 }
 
 // Bugs and unexpected I/O errors end the run with one line, never a stack trace of the

@@ -31,6 +31,11 @@ export interface Settings {
   signingKey: Secret | null;
   /** Off with TASKRUNNER_DISABLE_STAT_SHORTCUT=1: inputs are then always hashed by git. */
   statShortcut: boolean;
+  /**
+   * Off with TASKRUNNER_DISABLE_FAST_NESTING=1: nested `taskrunner` calls then start the
+   * executable instead of being served by the build's top-level runner.
+   */
+  fastNesting: boolean;
 }
 
 /** The local output cache: a directory in the remote cache's layout, bounded in size. */
@@ -159,6 +164,7 @@ export function readSettings(env: Env): Result<Settings> {
     commitStatus: flag(env, "TASKRUNNER_ENABLE_COMMIT_STATUS"),
     primeCacheMode: flag(env, "TASKRUNNER_PRIME_CACHE_MODE"),
     statShortcutOff: flag(env, "TASKRUNNER_DISABLE_STAT_SHORTCUT"),
+    fastNestingOff: flag(env, "TASKRUNNER_DISABLE_FAST_NESTING"),
   };
   for (const r of Object.values(flags)) if (!r.ok) return r;
   const get = (r: Result<boolean>) => (r.ok ? r.value : false);
@@ -207,6 +213,7 @@ export function readSettings(env: Env): Result<Settings> {
     mainBranch: nonEmpty(env, "TASKRUNNER_MAIN_BRANCH"),
     primeCacheMode: get(flags.primeCacheMode),
     statShortcut: !get(flags.statShortcutOff),
+    fastNesting: !get(flags.fastNestingOff),
     githubTokenRefreshThresholdSeconds: threshold.value,
     nested,
   });

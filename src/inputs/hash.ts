@@ -15,7 +15,7 @@ import { statScope, type StatScope } from "./stat-scope.ts";
 import { DEFAULT_MEMO_OPTIONS, fingerprintBefore, lookupMemo, memoQuestion, recordMemo, rehearse, type MemoOptions } from "./stat-memo.ts";
 import { type Result, ok, err } from "../result.ts";
 import { runGit } from "./run-git.ts";
-import { timed } from "../trace/spans.ts";
+import type { Trace } from "../trace/spans.ts";
 import { joinBytes } from "../output/lines.ts";
 import {
   type GitCommand,
@@ -59,6 +59,8 @@ export interface HashInputsOptions {
   tmpDir: string;
   /** The task's stat memo (stat-memo.ts), or null to always ask git. */
   memo?: { path: string; options: MemoOptions } | null;
+  /** The invocation's trace, which gets a `hashing` span. */
+  trace?: Trace;
 }
 
 
@@ -94,7 +96,7 @@ const REHEARSED_FILES = 64;
 
 /** Hashes the inputs of a `snapshot` call; git is run only when there are pathspecs. */
 export function hashInputs(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {
-  return timed("hashing", () => hashUntraced(opts));
+  return opts.trace === undefined ? hashUntraced(opts) : opts.trace.timed("hashing", () => hashUntraced(opts));
 }
 
 async function hashUntraced(opts: HashInputsOptions): Promise<Result<InputHash, InputError>> {

@@ -12,9 +12,12 @@ export interface Lock {
  * Takes an exclusive flock(2) on `path`, waiting as long as another process holds it. A blocking
  * flock would hold back JS signal handlers until it returns (BUN-NOTES.md), so Ctrl-C would not
  * work while waiting: poll with LOCK_NB instead, backing off up to 50 ms.
- * `onWait` is called once if the lock is busy.
+ * `onWait` is called once if the lock is busy. Null if `stop()` turned true while waiting (the
+ * invocation was cancelled before its task started).
  */
-export async function acquireLock(path: string, onWait: () => void): Promise<Lock> {
+export function acquireLock(path: string, onWait: () => void): Promise<Lock>;
+export function acquireLock(path: string, onWait: () => void, stop: () => boolean): Promise<Lock | null>;
+export async function acquireLock(path: string, onWait: () => void, stop: () => boolean = () => false): Promise<Lock | null> {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o666);
@@ -30,6 +33,10 @@ export async function acquireLock(path: string, onWait: () => void): Promise<Loc
   let delay = 1;
   let told = false;
   while (!tryFlock(fd, LOCK_EX)) {
+    if (stop()) {
+      closeSync(fd);
+      return null;
+    }
     if (!told) {
       told = true;
       onWait();

@@ -1,29 +1,30 @@
 import { signalGroup } from "./spawn.ts";
 
-const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-type Handled = keyof typeof EXIT_CODES;
+/** The signals a runner handles, and the exit code of a run they cancel (128 + the number). */
+export const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+/** A signal that cancels tasks. */
+export type Handled = keyof typeof EXIT_CODES;
 
 /**
- * SIGINT/SIGTERM handling for one invocation (SPEC §5, "Cancellation"). The state is explicit:
- * no task yet (exit at once: nothing to clean up, the kernel drops the lock), a task running
- * (pass the signal to its whole process group and let the runner finish normally), or a second
- * signal (kill the group and exit at once).
+ * The cancellation of one task invocation (SPEC §5, "Cancellation"). Its state is explicit: no
+ * task process yet (the invocation gives up where it is: waiting for its lock, say), a task
+ * running (the signal goes to its whole process group and the runner finishes normally), or
+ * killed (a second signal). A runner process may run several invocations (the top level serves
+ * nested calls), so this is per invocation; `SignalRouter` fans process signals out to them.
  */
-export class Cancellation {
+export class TaskCancel {
   /** The first signal received, or null. */
   signal: Handled | null = null;
   private pid: number | null = null;
   private wake: () => void = () => {};
-  /** Resolves when the first signal arrives: waits that must not outlast a cancellation race it. */
+  /** Resolves when the invocation is cancelled: waits that must not outlast it race this. */
   readonly cancelled: Promise<void> = new Promise((resolve) => {
     this.wake = resolve;
   });
 
-  constructor(private readonly exitNow: (code: number) => never) {}
-
-  /** Installs the handlers; call once at start-up. */
-  install(): void {
-    for (const sig of Object.keys(EXIT_CODES) as Handled[]) process.on(sig, () => this.receive(sig));
+  /** Whether a task process (group) is attached: a signal then goes to it. */
+  get running(): boolean {
+    return this.pid !== null;
   }
 
   /**
@@ -48,15 +49,57 @@ export class Cancellation {
     return this.signal === null ? 1 : EXIT_CODES[this.signal];
   }
 
-  private receive(sig: Handled): void {
-    if (this.signal !== null) {
-      // Second signal: stop waiting for anything.
-      if (this.pid !== null) signalGroup(this.pid, "SIGKILL");
-      this.exitNow(EXIT_CODES[sig]);
-    }
+  /** Cancels the invocation with `sig` (the first cancellation counts): its task's group gets it. */
+  cancel(sig: Handled): void {
+    if (this.signal !== null) return;
     this.signal = sig;
     this.wake();
-    if (this.pid === null) this.exitNow(EXIT_CODES[sig]);
-    signalGroup(this.pid, sig);
+    if (this.pid !== null) signalGroup(this.pid, sig);
+  }
+
+  /** Kills the task's whole group at once (a second signal: stop waiting for anything). */
+  kill(): void {
+    if (this.pid !== null) signalGroup(this.pid, "SIGKILL");
+  }
+}
+
+/**
+ * SIGINT/SIGTERM handling of a runner process: the first signal cancels every invocation it is
+ * running (the top level's own task and the nested calls it serves), or, when no task process
+ * has started yet, ends the runner at once (nothing to clean up: the kernel drops its locks);
+ * a second signal kills every task group and ends the runner.
+ */
+export class SignalRouter {
+  private readonly invocations = new Set<TaskCancel>();
+  private first: Handled | null = null;
+
+  constructor(private readonly exitNow: (code: number) => never) {}
+
+  /** Installs the handlers; call once at start-up. */
+  install(): void {
+    for (const sig of Object.keys(EXIT_CODES) as Handled[]) process.on(sig, () => this.receive(sig));
+  }
+
+  /** A new invocation of this process: a new TaskCancel, already cancelled if a signal came. */
+  add(): TaskCancel {
+    const cancel = new TaskCancel();
+    this.invocations.add(cancel);
+    if (this.first !== null) cancel.cancel(this.first);
+    return cancel;
+  }
+
+  /** The invocation has ended. */
+  remove(cancel: TaskCancel): void {
+    this.invocations.delete(cancel);
+  }
+
+  private receive(sig: Handled): void {
+    if (this.first !== null) {
+      for (const c of this.invocations) c.kill();
+      this.exitNow(EXIT_CODES[sig]);
+    }
+    this.first = sig;
+    if (![...this.invocations].some((c) => c.running)) this.exitNow(EXIT_CODES[sig]);
+    for (const c of this.invocations) c.cancel(sig);
   }
 }

@@ -10,6 +10,7 @@ import { appendHistory, historyPath, noteSkip, type RecordOutcome } from "../sta
 import { describeDiff, diffInputs, splitSaved } from "../inputs/input-diff.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
 import type { LocalCache } from "../cache/local-cache.ts";
+import type { Trace } from "../trace/spans.ts";
 
 /** What `snapshot` decided for a task (SPEC §5, "Decision"). */
 export type Outcome =
@@ -77,6 +78,8 @@ export interface DecideContext {
   /** A missing setting the remote cache needs for what is asked (an error if it applies). */
   remoteMisconfigured: string | null;
   say(level: "info" | "warn" | "error" | "debug", text: string): void;
+  /** The invocation's trace (hashing spans). */
+  trace?: Trace;
 }
 
 const errorDecision = (): Decision => ({ outcome: "error", reply: REPLY_ERROR, announced: false, pending: null, options: null, remote: null });
@@ -101,7 +104,7 @@ export async function decide(args: Buffer[], ctx: DecideContext): Promise<Decisi
     ctx.say("error", plan.error);
     return errorDecision();
   }
-  const hashed = await hashInputs({ cwd: ctx.cwd, pathspecs: options.inputs, raw: options.raw, env: ctx.env, tmpDir: ctx.tmpDir, memo: memoOf(ctx.statMemo) });
+  const hashed = await hashInputs({ cwd: ctx.cwd, pathspecs: options.inputs, raw: options.raw, env: ctx.env, tmpDir: ctx.tmpDir, memo: memoOf(ctx.statMemo), trace: ctx.trace });
   if (!hashed.ok) {
     ctx.say("error", describeInputError(hashed.error));
     return errorDecision();

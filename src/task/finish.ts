@@ -8,12 +8,15 @@ import { missingOutputs } from "./outputs.ts";
 import { currentBranch } from "../inputs/repo-state.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
 import type { LocalCache } from "../cache/local-cache.ts";
+import type { Trace } from "../trace/spans.ts";
 
 /** What finishing a successful task needs. */
 export interface FinishContext {
   name: string;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** The umask post-unpack commands start with (a nested call's caller's); null: this process's. */
+  umask: number | null;
   hashPath: string;
   statMemo: string | null;
   tmpDir: string;
@@ -24,6 +27,8 @@ export interface FinishContext {
   /** True once the runner was signalled: nothing more may be saved or uploaded. */
   cancelled(): boolean;
   out: TaskOutput;
+  /** The invocation's trace (the re-hash is a span). */
+  trace?: Trace;
   say(level: "info" | "warn" | "error" | "debug", text: string): void;
 }
 
@@ -42,7 +47,7 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
   const ran = decision.outcome === "run";
   const fresh = ran || decision.outcome === "prime";
   if (ran && pending.pathspecs.length > 0) {
-    const again = await hashInputs({ cwd: ctx.cwd, pathspecs: pending.pathspecs, raw: pending.raw, env: ctx.env, tmpDir: ctx.tmpDir, memo: memoOf(ctx.statMemo) });
+    const again = await hashInputs({ cwd: ctx.cwd, pathspecs: pending.pathspecs, raw: pending.raw, env: ctx.env, tmpDir: ctx.tmpDir, memo: memoOf(ctx.statMemo), trace: ctx.trace });
     const unchanged = again.ok && again.value.hash === pending.state.hash;
     if (!unchanged) {
       const paths = again.ok ? changedPaths(pending.listing, again.value.listing) : [];
@@ -54,7 +59,7 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
   for (const command of decision.options?.postUnpack ?? []) {
     if (ctx.cancelled()) return 1;
     ctx.say("debug", `running post-unpack command: ${command}`);
-    const code = await runPostUnpack(command, ctx.cwd, ctx.env, (line) => ctx.out.line("stderr", line));
+    const code = await runPostUnpack(command, ctx.cwd, ctx.env, ctx.umask, (line) => ctx.out.line("stderr", line));
     if (code !== 0) {
       ctx.say("error", `post-unpack command failed with exit code ${code}: ${command}`);
       return 1;

@@ -13,8 +13,8 @@ import { warmUp } from "../inputs/hash.ts";
 import { readLines, within } from "./streams.ts";
 import { decide, type Decision } from "./decide.ts";
 import { finishSuccess } from "./finish.ts";
-import { tellParent, exitStatusText } from "./parent.ts";
-import type { Cancellation } from "./cancel.ts";
+import { exitStatusText, type ParentChannel } from "./parent.ts";
+import type { TaskCancel } from "./cancel.ts";
 import type { ObjectStore } from "../cache/store.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";
 import type { LocalCache } from "../cache/local-cache.ts";
@@ -23,7 +23,8 @@ import { logViewUrl } from "../cache/keys.ts";
 import { TaskReport, type CommitStatusAccess } from "./report.ts";
 import { join, relative } from "node:path";
 import { readlinkSync } from "../sys/fs.ts";
-import { endSpan, flushTrace, nowUs, timed, traceMethods, writeTraceJson } from "../trace/spans.ts";
+import { nowUs, type Trace } from "../trace/spans.ts";
+import { CALL_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue, type CallChannel } from "../nest/function.ts";
 
 /** Everything one invocation needs to run its task. */
 export interface TaskInvocation {
@@ -39,7 +40,12 @@ export interface TaskInvocation {
   env: Record<string, string | undefined>;
   toplevelStdout: number;
   toplevelStderr: number;
-  parentRequestFd: number | null;
+  /** Where "Starting subtask"/"Subtask ... finished" go, or null at the top level. */
+  parent: ParentChannel | null;
+  /** The umask the task starts with (a nested call's caller's), or null for this process's own. */
+  umask: number | null;
+  /** Top level: the channel its build's nested calls reach it by, or null (fast path off). */
+  nesting: CallChannel | null;
   settings: {
     timestamps: boolean;
     logInfo: boolean;
@@ -84,8 +90,12 @@ export interface LocalAccess {
 
 const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapshot once, with all inputs and outputs";
 
-/** Runs one task: lock -> dedupe -> spawn -> serve snapshot -> stream -> finish. Returns the exit code. */
-export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promise<number> {
+/**
+ * Runs one task: lock -> dedupe -> spawn -> serve snapshot -> stream -> finish. Returns the exit
+ * code. Several may run at once in one process (the top level serves its build's nested calls):
+ * everything of the invocation is in `inv`, `cancel` and `trace`, nothing in the process.
+ */
+export async function runTask(inv: TaskInvocation, cancel: TaskCancel, trace: Trace): Promise<number> {
   const out = new TaskOutput({
     name: inv.name,
     timestamps: inv.settings.timestamps,
@@ -100,17 +110,23 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
   const say = (level: "info" | "warn" | "error" | "debug", text: string) => out.message(level, text);
   const traceStart = nowUs();
   // The parent's log names the subtask's log, so a failure found there can be followed down.
-  tellParent(inv.parentRequestFd, `Starting subtask ${inv.name}`, `Subtask ${inv.name} log: ${relative(inv.stateDir, inv.paths.log)}`);
+  inv.parent?.tell(`Starting subtask ${inv.name}`, `Subtask ${inv.name} log: ${relative(inv.stateDir, inv.paths.log)}`);
 
   const lockStart = nowUs();
-  const lock = await acquireLock(inv.paths.lock, () => say("debug", `waiting for the lock ${inv.paths.lock}`));
-  endSpan("lock wait", lockStart);
+  // Cancelled before its task started, an invocation gives up where it is, as a runner process
+  // exits at once then: no result, no status, nothing more to tell.
+  const lock = await acquireLock(inv.paths.lock, () => say("debug", `waiting for the lock ${inv.paths.lock}`), () => cancel.signal !== null);
+  if (lock === null) {
+    out.finish(true);
+    return cancel.exitCode();
+  }
+  trace.endSpan("lock wait", lockStart);
   // Checked under the lock, so a duplicate that waited sees the first one's result (SPEC §4).
   const recorded = inv.topLevel ? null : readResult(inv.paths.result);
   if (recorded !== null) {
-    tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(recorded)}`);
-    endSpan(`task ${inv.name}`, traceStart, { result: "recorded", exitCode: recorded });
-    flushTrace(inv.paths.buildDir, inv.name);
+    inv.parent?.tell(`Subtask ${inv.name} finished with ${exitStatusText(recorded)}`);
+    trace.endSpan(`task ${inv.name}`, traceStart, { result: "recorded", exitCode: recorded });
+    trace.flush(inv.paths.buildDir, inv.name);
     lock.release();
     return recorded;
   }
@@ -122,7 +138,7 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
       ? null
       : once(() =>
           import("../cache/remote-cache.ts").then(({ RemoteCache }) =>
-            traceMethods(new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey), {
+            trace.traceMethods(new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey), {
               restore: "cache restore (remote)",
               latest: "cache lookup (remote latest)",
               upload: "upload (remote)",
@@ -136,14 +152,14 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
       ? null
       : once(() =>
           Promise.all([import("../cache/local-cache.ts"), import("../cache/local-store.ts")]).then(([{ LocalCache }, { LocalStore }]) =>
-            traceMethods(new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say), { restore: "cache restore (local)", fill: "cache fill (local)" }),
+            trace.traceMethods(new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say), { restore: "cache restore (local)", fill: "cache fill (local)" }),
           ),
         );
 
   const report =
     inv.commitStatus === null
       ? null
-      : traceMethods(new TaskReport(inv.commitStatus, { name: inv.name, cwd: inv.cwd, env: inv.env, offMarker: join(inv.paths.buildDir, "commit-status-off"), say }), {
+      : trace.traceMethods(new TaskReport(inv.commitStatus, { name: inv.name, cwd: inv.cwd, env: inv.env, offMarker: join(inv.paths.buildDir, "commit-status-off"), say }), {
           prepare: "github token",
           decided: "status post",
           finished: "status post",
@@ -151,6 +167,11 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
   // SPEC §7: the top level gets a token before its task starts, so that its subtasks, nested
   // or parallel, find it in the token cache: one token request per build.
   if (report !== null && inv.topLevel) await report.prepare();
+  if (cancel.signal !== null) {
+    out.finish(true);
+    lock.release();
+    return cancel.exitCode();
+  }
 
   const seen: { decision: Decision | null } = { decision: null };
   // A state directory that cannot be written fails the task with one error line (state-error.ts).
@@ -161,7 +182,7 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
     stateError ??= e;
     return 1;
   };
-  let code = await runLocked(inv, out, say, cancel, { remoteCache, localCache }, report, seen).catch(failState);
+  let code = await runLocked(inv, out, say, cancel, trace, { remoteCache, localCache }, report, seen).catch(failState);
   const logError = out.logError();
   if (logError !== null) code = failState(logError);
   let targetUrl: string | null = null;
@@ -179,12 +200,10 @@ export async function runTask(inv: TaskInvocation, cancel: Cancellation): Promis
   } catch (e) {
     code = failState(e);
   }
-  tellParent(inv.parentRequestFd, `Subtask ${inv.name} finished with ${exitStatusText(code)}`);
+  inv.parent?.tell(`Subtask ${inv.name} finished with ${exitStatusText(code)}`);
   out.finish(code === 0);
-  endSpan(`task ${inv.name}`, traceStart, { exitCode: code });
-  flushTrace(inv.paths.buildDir, inv.name);
-  // Every runner of the build has appended its line by now (they ran inside this task).
-  if (inv.topLevel) writeTraceJson(inv.paths.buildDir, inv.buildId);
+  trace.endSpan(`task ${inv.name}`, traceStart, { exitCode: code });
+  trace.flush(inv.paths.buildDir, inv.name);
   lock.release();
   return code;
 }
@@ -193,7 +212,8 @@ async function runLocked(
   inv: TaskInvocation,
   out: TaskOutput,
   say: (level: "info" | "warn" | "error" | "debug", text: string) => void,
-  cancel: Cancellation,
+  cancel: TaskCancel,
+  trace: Trace,
   { remoteCache, localCache }: { remoteCache: (() => Promise<RemoteCache>) | null; localCache: (() => Promise<LocalCache>) | null },
   report: TaskReport | null,
   seen: { decision: Decision | null },
@@ -202,7 +222,7 @@ async function runLocked(
   let task: SpawnedTask;
   const runStart = nowUs();
   try {
-    task = spawnTask({ command: inv.command, env: childEnv(inv), toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
+    task = spawnTask({ command: inv.command, env: childEnv(inv), cwd: inv.cwd, umask: inv.umask, toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
   } catch (e) {
     // Not "Failed, exit code": that is said only by tasks that announced they were running.
     say("error", `could not start ${JSON.stringify(inv.command[0])}: ${startError(e)}`);
@@ -229,7 +249,7 @@ async function runLocked(
           say("error", SNAPSHOT_TWICE);
           return REPLY_ERROR;
         }
-        decision = await timed("decide", () => decide(request.args, {
+        decision = await trace.timed("decide", () => decide(request.args, {
           name: inv.name,
           rootDir: inv.settings.rootDir,
           fallbackBranches: inv.settings.fallbackBranches,
@@ -243,8 +263,9 @@ async function runLocked(
           statMemo: statMemo(inv),
           cwd: inv.cwd,
           env: inv.env,
-          tmpDir: tmpDir(),
+          tmpDir: tmpDir(inv.env),
           say,
+          trace,
         }));
         seen.decision = decision;
         // Posted before the reply, so `pending` is on GitHub before the task's work starts.
@@ -265,7 +286,7 @@ async function runLocked(
   const stderr = readLines(task.stderr, (line) => out.line("stderr", line));
 
   const exitCode = await task.proc.exited;
-  endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
+  trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
   const signal = task.proc.signalCode;
   let code = signal === null ? exitCode : 128 + (typeof signal === "number" ? signal : signalNumber(signal));
 
@@ -307,19 +328,21 @@ async function runLocked(
   if (logError !== null) throw logError;
   if (d?.announced) say(code === 0 ? "info" : "error", code === 0 ? "success" : `Failed, exit code: ${code}`);
   if (code === 0 && d?.pending) {
-    code = await timed("finish", () => finishSuccess(d, {
+    code = await trace.timed("finish", () => finishSuccess(d, {
       name: inv.name,
       cwd: inv.cwd,
       env: inv.env,
+      umask: inv.umask,
       hashPath: inv.paths.hash,
       statMemo: statMemo(inv),
-      tmpDir: tmpDir(),
+      tmpDir: tmpDir(inv.env),
       saveRemoteCache: inv.settings.saveRemoteCache,
       remoteCache,
       localCache,
       cancelled: () => cancel.signal !== null,
       out,
       say,
+      trace,
     }));
     if (cancel.signal !== null) {
       say("error", `Cancelled by ${cancel.signal}`);
@@ -330,7 +353,7 @@ async function runLocked(
 }
 
 function childEnv(inv: TaskInvocation): Record<string, string | undefined> {
-  return {
+  const env: Record<string, string | undefined> = {
     ...inv.env,
     TASKRUNNER_STATE_DIRECTORY: inv.stateDir,
     [SNAPSHOT_FUNCTION_ENV]: SNAPSHOT_FUNCTION,
@@ -340,6 +363,17 @@ function childEnv(inv: TaskInvocation): Record<string, string | undefined> {
     _taskrunner_request_pipe: String(CHILD_FD.request),
     _taskrunner_response_pipe: String(CHILD_FD.response),
   };
+  // A top level serves its own build's nested calls, never another build's (its environment may
+  // come from a task of another build); nested tasks pass on what their caller had.
+  if (inv.topLevel) {
+    delete env[TASKRUNNER_FUNCTION_ENV];
+    delete env[CALL_ENV];
+    if (inv.nesting !== null) {
+      env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
+      env[CALL_ENV] = callValue(inv.nesting);
+    }
+  }
+  return env;
 }
 
 function startError(e: unknown): string {
@@ -364,9 +398,9 @@ export function signalNumber(name: string): number {
   return (constants.signals as Record<string, number>)[name] ?? 0;
 }
 
-/** os.tmpdir() on Linux, without loading node:os on every run. */
-function tmpDir(): string {
-  const dir = process.env.TMPDIR;
+/** os.tmpdir() on Linux for the invocation's environment, without loading node:os on every run. */
+function tmpDir(env: Record<string, string | undefined>): string {
+  const dir = env.TMPDIR;
   return dir !== undefined && dir !== "" ? dir.replace(/(.)\/+$/, "$1") : "/tmp";
 }
 

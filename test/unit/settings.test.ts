@@ -20,6 +20,7 @@ test("defaults", () => {
       mainBranch: null,
       primeCacheMode: false,
       statShortcut: true,
+      fastNesting: true,
       githubTokenRefreshThresholdSeconds: 300,
       nested: null,
       remote: {

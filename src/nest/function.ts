@@ -1,0 +1,71 @@
+// The `taskrunner` bash function every task gets (beside `snapshot`): a nested run invocation
+// made from bash inside a build is forwarded to the build's top-level runner over loopback TCP,
+// which runs the task in its own process and answers with the exit code. No new runner process
+// starts. Anything it cannot forward runs the executable, exactly as without the function.
+
+/** The environment variable under which bash imports an exported function `taskrunner`. */
+export const TASKRUNNER_FUNCTION_ENV = "BASH_FUNC_taskrunner%%";
+
+/** The environment variable holding `PORT:SECRET` of the build's call channel. */
+export const CALL_ENV = "_taskrunner_call";
+
+/** Where a build's top-level runner takes nested calls: a loopback port, and the build's secret. */
+export interface CallChannel {
+  port: number;
+  /** Random per build; a call without it is refused. Hex, so it needs no quoting anywhere. */
+  secret: string;
+}
+
+/** The value of {@link CALL_ENV} for a channel. */
+export function callValue(channel: CallChannel): string {
+  return `${channel.port}:${channel.secret}`;
+}
+
+/**
+ * The body of `taskrunner`. It connects to 127.0.0.1:PORT with bash's own `/dev/tcp` (no process
+ * is started; each call has its own connection, so parallel callers never share a channel) and
+ * sends, each section ended by a NUL byte (bash strings never hold one):
+ *   SECRET "\n" `declare -p` of the arguments and $BASHPID "\0" `declare -px` "\0" `declare -fx` "\0"
+ * that is the arguments, the caller's process (the runner reads its working directory, umask
+ * and descriptors in /proc), and the caller's exported variables and functions, prefix
+ * assignments (`X=1 taskrunner ...`) included, all in bash's own quoting, which the runner
+ * parses (declare-text.ts). The runner answers with NUL-terminated replies: `A` (accepted: it
+ * runs the task), then `X<code>`; or `F`: run the executable instead (help and management
+ * options, invalid input whose error the executable prints, the fast path turned off).
+ *
+ * - `local -` with `set +x` inside `2>/dev/null`: under `set -x` the caller's trace shows the
+ *   call, as for the executable, and not the function's own commands.
+ * - Every command that may fail sits in a condition, so `set -e` never fires inside; every
+ *   variable has a value (`set -u`); nothing is unquoted where globbing or IFS could apply.
+ * - The connection is a redirection of a compound command, not `exec`: a failed connection then
+ *   fails the command, never the shell (POSIX mode makes a failed `exec` redirection fatal).
+ * - A connection that cannot be made, or that ends before `A`, runs the executable: nothing ran.
+ *   One that ends after `A` is an error: the task may have run; running it again would be wrong.
+ * - A signal the caller traps interrupts `read` (status > 128); the wait goes on, because the
+ *   task still runs. A caller that dies closes the connection: the runner cancels the task.
+ *
+ * In the TypeScript source `\\` and `\${` are template-literal escapes for `\` and `${`.
+ */
+export const TASKRUNNER_FUNCTION = `() {
+    { local -; set +x; } 2>/dev/null
+    local __tr_call=\${_taskrunner_call-} __tr_fd= __tr_reply= __tr_accepted= __tr_pid=$BASHPID
+    local -a __tr_argv=("$@")
+    if [[ \${__tr_call%%:*} == [0-9]* && \${__tr_call%%:*} != *[!0-9]* ]] && {
+        { printf '%s\\n' "\${__tr_call#*:}"; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&"$__tr_fd" &&
+            IFS= read -r -d '' -u "$__tr_fd" __tr_reply
+    } 2>/dev/null {__tr_fd}<>"/dev/tcp/127.0.0.1/\${__tr_call%%:*}"; then
+        if [[ $__tr_reply == A ]]; then
+            __tr_accepted=1
+            while IFS= read -r -d '' -u "$__tr_fd" __tr_reply || (( $? > 128 )); do
+                if [[ $__tr_reply == X* ]]; then break; fi
+            done
+        fi
+    fi
+    if [[ -n $__tr_fd ]]; then exec {__tr_fd}>&-; fi
+    if [[ $__tr_reply == X* ]]; then return "\${__tr_reply#X}"; fi
+    if [[ -n $__tr_accepted ]]; then
+        printf 'taskrunner: the connection to the build'"'"'s runner ended before the task did\\n' >&2
+        return 1
+    fi
+    command taskrunner "$@"
+}`;

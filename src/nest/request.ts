@@ -1,0 +1,71 @@
+// A nested call's request (pure): what the `taskrunner` bash function sends (function.ts), as
+// the runner gets it: the secret line, then three NUL-terminated sections in bash's `declare`
+// printing (declare-text.ts).
+import { type Result, ok, err } from "../result.ts";
+import { DeclareSyntaxError, parseDeclared, parseFunctions } from "./declare-text.ts";
+
+/** What a caller asks for: its arguments, its process, its exported environment. */
+export interface NestedCall {
+  /** The arguments after `taskrunner`, as the executable would get them. */
+  argv: string[];
+  /** The calling bash ($BASHPID): its working directory, umask and descriptors are the call's. */
+  pid: number;
+  /** The caller's exported variables and functions (`BASH_FUNC_name%%`), as a child would get them. */
+  env: Record<string, string>;
+}
+
+/** The most a request may hold: far above any real environment, far below trouble. */
+export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
+// Bash decodes nothing; the executable's runtime decodes argv and the environment as UTF-8 with
+// a replacement character for each bad byte (README "Known limitations"): so does this.
+const utf8 = new TextDecoder("utf-8");
+
+/**
+ * Whether `bytes` holds a whole request yet: the secret line and three NUL-terminated sections.
+ * Returns the length of the request, or -1 while more is to come.
+ */
+export function requestLength(bytes: Uint8Array): number {
+  let nuls = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0 && ++nuls === 3) return i + 1;
+  return -1;
+}
+
+/** The secret line of a request, once its newline has arrived; null before. */
+export function secretOf(bytes: Uint8Array): string | null {
+  const nl = bytes.indexOf(10);
+  return nl < 0 ? null : Buffer.from(bytes.subarray(0, nl)).toString("latin1");
+}
+
+/** Parses a whole request (as `requestLength` delimits it) after its secret line. */
+export function parseCall(request: Uint8Array): Result<NestedCall> {
+  const nl = request.indexOf(10);
+  const parts: Uint8Array[] = [];
+  let start = nl + 1;
+  for (let i = start; i < request.length; i++) {
+    if (request[i] !== 0) continue;
+    parts.push(request.subarray(start, i));
+    start = i + 1;
+  }
+  const [head, variables, functions] = parts;
+  if (nl < 0 || head === undefined || variables === undefined || functions === undefined) return err("a request needs a secret line and three sections");
+  try {
+    const own = new Map(parseDeclared(head).map((d) => [d.name, d.value]));
+    const argv = own.get("__tr_argv");
+    const pid = own.get("__tr_pid");
+    if (!Array.isArray(argv)) return err("no argument array in the request");
+    if (!(pid instanceof Uint8Array) || !/^\d+$/.test(utf8.decode(pid))) return err("no caller pid in the request");
+    const env: Record<string, string> = {};
+    for (const d of parseDeclared(variables)) {
+      // Exported scalars with a value are what a child gets; `__tr_*` are the function's own
+      // locals, exported only if the caller runs with `set -a`.
+      if (!d.flags.includes("x") || d.flags.includes("a") || d.flags.includes("A") || !(d.value instanceof Uint8Array) || d.name.startsWith("__tr_")) continue;
+      env[d.name] = utf8.decode(d.value);
+    }
+    for (const f of parseFunctions(utf8.decode(functions))) env[`BASH_FUNC_${f.name}%%`] = `() ${f.body}`;
+    return ok({ argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)), env });
+  } catch (e) {
+    if (e instanceof DeclareSyntaxError) return err(`unreadable request: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,68 @@
+// Serving a nested call in the top-level runner's process: the call's command line, settings
+// and surroundings become a task invocation exactly as a nested executable started by the
+// caller would make them. Whatever that executable would answer with an error of its own (its
+// stderr is the caller's, which this process cannot write to), or whatever cannot be
+// reproduced here, is handed back: the caller then runs the executable.
+import { parseCli } from "../cli.ts";
+import { readSettings } from "../settings.ts";
+import { prepareRun } from "../invocation.ts";
+import { runTask, type TaskInvocation } from "../task/run.ts";
+import { procParent } from "../task/parent.ts";
+import type { SignalRouter } from "../task/cancel.ts";
+import { Trace } from "../trace/spans.ts";
+import { callerHasFd, passedThrough, readCaller, sameFile } from "./caller.ts";
+import type { NestedCall } from "./request.ts";
+import type { CallHandler } from "./server.ts";
+
+/** The build a top-level runner serves nested calls for. */
+export interface ServedBuild {
+  buildId: string;
+  /** The top-level output descriptors of this process. */
+  stdoutFd: number;
+  stderrFd: number;
+  router: SignalRouter;
+}
+
+/** Runs each nested call of the build as a task of this process. */
+export function nestedCallHandler(build: ServedBuild): CallHandler {
+  return async (call, session) => {
+    const inv = prepareNested(call, build);
+    if (inv === null) return session.fallback();
+    session.accept();
+    const cancel = build.router.add();
+    // A caller that is gone (its shell killed: `kill %1` of a background call) cancels its task
+    // as a SIGTERM to a nested runner would.
+    void session.gone.then(() => cancel.cancel("SIGTERM"));
+    let code: number;
+    try {
+      code = await runTask(inv, cancel, Trace.served());
+    } finally {
+      build.router.remove(cancel);
+    }
+    session.finish(code);
+  };
+}
+
+/** The invocation a nested executable started by the caller would run, or null: let it run. */
+export function prepareNested(call: NestedCall, build: ServedBuild): TaskInvocation | null {
+  const cli = parseCli(call.argv);
+  if (!cli.ok || cli.value.kind !== "run") return null;
+  const env: Record<string, string> = { ...passedThrough(call.pid), ...call.env };
+  const settings = readSettings(env);
+  if (!settings.ok || !settings.value.fastNesting) return null;
+  const nested = settings.value.nested;
+  // Only this build's calls: a caller that set another build id, or removed it to start a new
+  // build, gets what it asked for from the executable.
+  if (nested === null || nested.buildId !== build.buildId) return null;
+  const caller = readCaller(call.pid);
+  if (caller === null) return null;
+  // The executable writes to the build's descriptors where they are open in its process, else
+  // to its own stdout and stderr: served here, those must be this process's descriptors.
+  const out = nested.stdoutFd !== null && callerHasFd(call.pid, nested.stdoutFd) ? nested.stdoutFd : 1;
+  const errOut = nested.stderrFd !== null && callerHasFd(call.pid, nested.stderrFd) ? nested.stderrFd : 2;
+  if (!sameFile(call.pid, out, build.stdoutFd) || !sameFile(call.pid, errOut, build.stderrFd)) return null;
+  const request = nested.parentRequestFd;
+  const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
+  const inv = prepareRun(cli.value, settings.value, { env, cwd: caller.cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: caller.umask });
+  return inv.ok ? inv.value : null;
+}

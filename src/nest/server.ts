@@ -1,0 +1,158 @@
+// The listener of a build's nested calls: the top-level runner listens on 127.0.0.1 (never
+// beyond loopback), each call on a connection of its own, authenticated by the build's secret.
+import type { CallChannel } from "./function.ts";
+import { MAX_REQUEST_BYTES, parseCall, requestLength, secretOf, type NestedCall } from "./request.ts";
+
+/** The runner's side of one call: the replies the `taskrunner` function waits for. */
+export interface CallSession {
+  /** The runner takes the call: from here on the task may run. */
+  accept(): void;
+  /** The task ended with `code`; the call is over. */
+  finish(code: number): void;
+  /** The caller runs the executable instead (nothing was done for it here). */
+  fallback(): void;
+  /** Resolves if the caller goes away (its shell died, its connection closed) before `finish`. */
+  readonly gone: Promise<void>;
+}
+
+/** Serves one authenticated call; the server waits for it when it stops. */
+export type CallHandler = (call: NestedCall, session: CallSession) => Promise<void>;
+
+/** A listening call server. */
+export interface CallServer {
+  channel: CallChannel;
+  /** Stops taking calls (later ones run the executable) and waits for the calls being served. */
+  stop(): Promise<void>;
+}
+
+interface Connection {
+  chunks: Uint8Array[];
+  size: number;
+  nuls: number;
+  authenticated: boolean;
+  /** Set once the request is complete: later bytes are ignored. */
+  taken: boolean;
+  finished: boolean;
+  leave: () => void;
+}
+
+const SECRET_BYTES = 16;
+const MAX_SECRET_LINE = 256;
+
+/**
+ * Listens on a free loopback port; null if that is impossible (no loopback, say): the build then
+ * runs nested tasks through the executable. `refused` hears of connections without the secret.
+ */
+export function startCallServer(handle: CallHandler, refused: (why: string) => void): CallServer | null {
+  const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(SECRET_BYTES))).toString("hex");
+  const serving = new Set<Promise<void>>();
+  let stopping = false;
+  let listener: Bun.TCPSocketListener<Connection>;
+  try {
+    listener = Bun.listen<Connection>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          socket.data = { chunks: [], size: 0, nuls: 0, authenticated: false, taken: false, finished: false, leave: () => {} };
+        },
+        data(socket, chunk) {
+          const c = socket.data;
+          if (c.taken) return;
+          c.chunks.push(chunk);
+          c.size += chunk.length;
+          for (const b of chunk) if (b === 0) c.nuls++;
+          if (c.size > MAX_REQUEST_BYTES) return refuse(socket, "a request larger than the limit");
+          if (!c.authenticated) {
+            const line = secretOf(joined(c));
+            if (line === null) {
+              if (c.size > MAX_SECRET_LINE) refuse(socket, "no secret line");
+              return;
+            }
+            if (!sameText(line, secret)) return refuse(socket, "a wrong secret");
+            c.authenticated = true;
+          }
+          if (c.nuls < 3) return;
+          c.taken = true;
+          const bytes = joined(c);
+          const request = bytes.subarray(0, requestLength(bytes));
+          c.chunks = [];
+          const session = sessionOf(socket);
+          if (stopping) return session.fallback();
+          const call = parseCall(request);
+          // A request the parser cannot read is the executable's to run: it gets what bash gives.
+          if (!call.ok) return session.fallback();
+          const served = handle(call.value, session).catch(() => session.finish(1));
+          serving.add(served);
+          void served.finally(() => serving.delete(served));
+        },
+        end(socket) {
+          socket.data.leave();
+        },
+        close(socket) {
+          socket.data.leave();
+        },
+        error(socket) {
+          socket.data.leave();
+        },
+      },
+    });
+  } catch {
+    return null;
+  }
+
+  function refuse(socket: Bun.Socket<Connection>, why: string): void {
+    socket.data.taken = true;
+    refused(why);
+    socket.terminate();
+  }
+
+  return {
+    channel: { port: listener.port, secret },
+    async stop() {
+      stopping = true;
+      listener.stop(false);
+      while (serving.size > 0) await Promise.all([...serving]);
+    },
+  };
+}
+
+function sessionOf(socket: Bun.Socket<Connection>): CallSession {
+  const c = socket.data;
+  const gone = new Promise<void>((resolve) => {
+    c.leave = () => {
+      if (!c.finished) resolve();
+    };
+  });
+  const send = (reply: string, last: boolean) => {
+    if (c.finished) return;
+    if (last) c.finished = true;
+    try {
+      socket.write(`${reply}\0`);
+      if (last) socket.end();
+    } catch {
+      // The caller is gone: `gone` has told whoever cares.
+    }
+  };
+  return {
+    gone,
+    accept: () => send("A", false),
+    finish: (code) => send(`X${code}`, true),
+    fallback: () => send("F", true),
+  };
+}
+
+function joined(c: Connection): Uint8Array {
+  if (c.chunks.length === 1) return c.chunks[0]!;
+  const all = Buffer.concat(c.chunks);
+  c.chunks = [all];
+  return all;
+}
+
+/** Compares two texts in time independent of where they differ. */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
