@@ -94,7 +94,18 @@ async function s3Setup(mode: Directives["s3"], binDir: string): Promise<{ env: R
   return { env: s3Env(faulty.endpoint, "b"), close: () => faulty.close() };
 }
 
-async function runCase(name: string): Promise<string> {
+/**
+ * The two ways a nested `taskrunner` call can run (SPEC §2): served by the build's top-level
+ * runner (the `taskrunner` bash function, the default), or by a new executable (the fallback,
+ * forced with TASKRUNNER_DISABLE_FAST_NESTING=1). Every case runs both ways against the same
+ * expected output.
+ */
+const NESTING = [
+  { label: "", env: {} },
+  { label: " (executable nesting)", env: { TASKRUNNER_DISABLE_FAST_NESTING: "1" } },
+] as const;
+
+async function runCase(name: string, nestingEnv: Record<string, string>): Promise<string> {
   const scriptPath = join(DIR, `${name}.txt`);
   const script = readFileSync(scriptPath, "utf8");
   const d = readDirectives(script);
@@ -104,7 +115,7 @@ async function runCase(name: string): Promise<string> {
   const binDir = join(box.root, "bin");
   const s3case = await s3Setup(d.s3, binDir);
   const github = d.github === null ? null : await githubSetup(d.github, binDir);
-  const env: Record<string, string> = { ...box.env, ...s3case.env, ...github?.env, STATE: box.state, ...d.env };
+  const env: Record<string, string> = { ...box.env, ...nestingEnv, ...s3case.env, ...github?.env, STATE: box.state, ...d.env };
   if (d.s3 !== null || github !== null) env.PATH = `${binDir}:${env.PATH}`;
   if (d.info) env.TASKRUNNER_LOG_INFO = "1";
   if (d.quiet) env.TASKRUNNER_QUIET = "1";
@@ -141,11 +152,11 @@ test("the executable is built", () => {
   expect(existsSync(EXE)).toBe(true);
 });
 
-for (const name of cases) {
-  test(`golden: ${name}`, async () => {
-    const actual = await runCase(name);
+for (const nesting of NESTING) for (const name of cases) {
+  test(`golden${nesting.label}: ${name}`, async () => {
+    const actual = await runCase(name, nesting.env);
     const outPath = join(DIR, `${name}.out`);
-    if (UPDATE || !existsSync(outPath)) {
+    if ((UPDATE && nesting.label === "") || !existsSync(outPath)) {
       writeFileSync(outPath, actual);
       if (!UPDATE) throw new Error(`${name}.out did not exist; wrote it from this run, check it:\n${actual}`);
       return;

@@ -1,11 +1,40 @@
 // Shared machinery of the fault tests: start the real executable in a sandbox, watch its output
 // line by line, wait for files and processes with hard timeouts, and clean up every process a
 // test started even when the test fails half-way.
+import { describe, beforeEach } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXE, makeSandbox, type Sandbox } from "../helpers/env.ts";
 
 export { EXE };
+
+/**
+ * The two ways nested `taskrunner` calls run (SPEC §2): served by the build's top-level runner
+ * (the default), or by new executables (TASKRUNNER_DISABLE_FAST_NESTING=1). Fault tests run
+ * both ways with the same expectations.
+ */
+const NESTINGS = [
+  { label: "nested calls served by the top level", env: {} },
+  { label: "nested calls through the executable", env: { TASKRUNNER_DISABLE_FAST_NESTING: "1" } },
+] as const;
+let nestingEnv: Record<string, string> = {};
+
+/** Whether the running test's nested calls are served by the top-level runner (not executables). */
+export function servedByTopLevel(): boolean {
+  return nestingEnv.TASKRUNNER_DISABLE_FAST_NESTING === undefined;
+}
+
+/** Defines `tests` once for each way of nesting; a Fault made in a test gets that way's setting. */
+export function inBothNestings(tests: () => void): void {
+  for (const nesting of NESTINGS) {
+    describe(nesting.label, () => {
+      beforeEach(() => {
+        nestingEnv = nesting.env;
+      });
+      tests();
+    });
+  }
+}
 
 /** Polls `predicate` every 10 ms until it is true; throws after `timeoutMs` with `what` and `detail()`. */
 export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string, detail?: () => string): Promise<void> {
@@ -135,6 +164,7 @@ export class Fault {
 
   constructor(name: string) {
     this.box = makeSandbox(`fault-${name}-`);
+    Object.assign(this.box.env, nestingEnv);
     const git = Bun.spawnSync(["git", "init", "-q"], { cwd: this.box.work, env: this.box.env });
     if (git.exitCode !== 0) throw new Error(`git init failed: ${git.stderr}`);
   }
