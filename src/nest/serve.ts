@@ -10,7 +10,7 @@ import { runTask, type TaskInvocation } from "../task/run.ts";
 import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
 import { Trace } from "../trace/spans.ts";
-import { callerHasFd, passedThrough, readCaller, sameFile } from "./caller.ts";
+import { callerHasFd, readCaller, sameFile } from "./caller.ts";
 import type { NestedCall } from "./request.ts";
 import type { CallHandler } from "./server.ts";
 
@@ -47,15 +47,18 @@ export function nestedCallHandler(build: ServedBuild): CallHandler {
 export function prepareNested(call: NestedCall, build: ServedBuild): TaskInvocation | null {
   const cli = parseCli(call.argv);
   if (!cli.ok || cli.value.kind !== "run") return null;
-  const env: Record<string, string> = { ...passedThrough(call.pid), ...call.env };
+  const env: Record<string, string> = { ...call.env };
+  const caller = readCaller(call.pid);
+  if (caller === null) return null;
+  // Bash puts the path of the command it runs in `_`: the executable's, as the caller's PATH finds it.
+  const exe = Bun.which("taskrunner", { PATH: env.PATH ?? "", cwd: caller.cwd });
+  if (exe !== null) env._ = exe;
   const settings = readSettings(env);
   if (!settings.ok || !settings.value.fastNesting) return null;
   const nested = settings.value.nested;
   // Only this build's calls: a caller that set another build id, or removed it to start a new
   // build, gets what it asked for from the executable.
   if (nested === null || nested.buildId !== build.buildId) return null;
-  const caller = readCaller(call.pid);
-  if (caller === null) return null;
   // The executable writes to the build's descriptors where they are open in its process, else
   // to its own stdout and stderr: served here, those must be this process's descriptors.
   const out = nested.stdoutFd !== null && callerHasFd(call.pid, nested.stdoutFd) ? nested.stdoutFd : 1;

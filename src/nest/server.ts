@@ -32,11 +32,15 @@ interface Connection {
   authenticated: boolean;
   /** Set once the request is complete: later bytes are ignored. */
   taken: boolean;
+  /** Set when the connection is refused: what comes is swallowed until it ends, then it closes. */
+  refused: ReturnType<typeof setTimeout> | null;
   finished: boolean;
   leave: () => void;
 }
 
 const SECRET_BYTES = 16;
+/** How long a refused connection may stay silent before it is closed. */
+const REFUSED_IDLE_MS = 200;
 const MAX_SECRET_LINE = 256;
 
 /**
@@ -54,10 +58,11 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
       port: 0,
       socket: {
         open(socket) {
-          socket.data = { chunks: [], size: 0, nuls: 0, authenticated: false, taken: false, finished: false, leave: () => {} };
+          socket.data = { chunks: [], size: 0, nuls: 0, authenticated: false, taken: false, refused: null, finished: false, leave: () => {} };
         },
         data(socket, chunk) {
           const c = socket.data;
+          if (c.refused !== null) return swallow(socket, chunk);
           if (c.taken) return;
           c.chunks.push(chunk);
           c.size += chunk.length;
@@ -101,9 +106,29 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
     return null;
   }
 
+  // A refused caller may still be writing: hanging up at once would kill a bash with SIGPIPE in
+  // the middle of its request. So what it sends is swallowed, and the connection closed when
+  // the request ends, when nothing more came for a moment, or when it grows too large.
   function refuse(socket: Bun.Socket<Connection>, why: string): void {
-    socket.data.taken = true;
+    const c = socket.data;
+    c.taken = true;
+    c.chunks = [];
     refused(why);
+    c.refused = setTimeout(() => socket.terminate(), REFUSED_IDLE_MS);
+    if (c.nuls >= 3) hangUp(socket);
+  }
+
+  function swallow(socket: Bun.Socket<Connection>, chunk: Uint8Array): void {
+    const c = socket.data;
+    c.size += chunk.length;
+    for (const b of chunk) if (b === 0) c.nuls++;
+    if (c.nuls >= 3 || c.size > MAX_REQUEST_BYTES) return hangUp(socket);
+    clearTimeout(c.refused ?? undefined);
+    c.refused = setTimeout(() => socket.terminate(), REFUSED_IDLE_MS);
+  }
+
+  function hangUp(socket: Bun.Socket<Connection>): void {
+    clearTimeout(socket.data.refused ?? undefined);
     socket.terminate();
   }
 

@@ -1,7 +1,7 @@
 // Shared machinery of the fault tests: start the real executable in a sandbox, watch its output
 // line by line, wait for files and processes with hard timeouts, and clean up every process a
 // test started even when the test fails half-way.
-import { describe, beforeEach } from "bun:test";
+import { describe, beforeEach, afterEach } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXE, makeSandbox, type Sandbox } from "../helpers/env.ts";
@@ -30,6 +30,10 @@ export function inBothNestings(tests: () => void): void {
     describe(nesting.label, () => {
       beforeEach(() => {
         nestingEnv = nesting.env;
+      });
+      // Tests outside these run with the default.
+      afterEach(() => {
+        nestingEnv = {};
       });
       tests();
     });

@@ -1,0 +1,115 @@
+// Fault tests of nested calls served by the top-level runner (SPEC §2, the `taskrunner` bash
+// function): which runner runs what, callers that die or disconnect mid-task, and connections
+// that do not carry the build's secret.
+import { test, expect, afterEach } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { Fault, exitOf, inBothNestings, waitForPidFile, waitGone } from "./helpers.ts";
+
+let f: Fault | undefined;
+afterEach(async () => {
+  await f?.cleanup();
+  f = undefined;
+});
+
+/** Bash that waits until a file exists (the condition is a file written by another process). */
+const waitFile = (path: string) => `until [ -s ${path} ]; do sleep 0.01; done`;
+
+test("bash callers are served by the top-level runner; sh -c, xargs, env and exec start the executable", async () => {
+  f = new Fault("which-runner");
+  const script = [
+    "taskrunner -n from-bash bash -c 'echo $PPID > from-bash.ppid'",
+    `sh -c 'taskrunner -n from-sh bash -c "echo \\$PPID > from-sh.ppid"'`,
+    "echo x | xargs taskrunner -n from-xargs bash -c 'echo $PPID > from-xargs.ppid'",
+    "env taskrunner -n from-env bash -c 'echo $PPID > from-env.ppid'",
+    `bash -c 'exec taskrunner -n from-exec bash -c "echo \\$PPID > from-exec.ppid"'`,
+  ].join("\n");
+  const r = f.runner(["-n", "top", "bash", "-e", "-c", script]);
+  expect(await exitOf(r, 20_000)).toEqual({ code: 0, signal: null });
+  const ppid = (name: string) => Number(readFileSync(f!.path(`${name}.ppid`), "utf8").trim());
+  expect(ppid("from-bash")).toBe(r.pid);
+  for (const name of ["from-sh", "from-xargs", "from-env", "from-exec"]) {
+    expect(ppid(name)).not.toBe(r.pid);
+    expect(ppid(name)).toBeGreaterThan(0);
+  }
+  expect(r.stdout.text + r.stderr.text).toBe("");
+});
+
+inBothNestings(() => {
+  test("killing a background caller cancels its task (its processes gone, failure recorded); the build goes on", async () => {
+    f = new Fault("kill-caller");
+    const script = [
+      "taskrunner -n victim bash -c 'echo $$ > victim.pid; sleep 1000 & echo $! > victim-sleep.pid; echo started; wait' &",
+      "caller=$!",
+      waitFile("victim-sleep.pid"),
+      'kill "$caller"',
+      'rc=0; wait "$caller" || rc=$?',
+      waitFile('"$STATE"/builds/*/results/victim'),
+      'echo "caller rc=$rc"',
+      "taskrunner -n after bash -c 'echo the build goes on'",
+    ].join("\n");
+    const r = f.runner(["-n", "top", "bash", "-c", script], { STATE: f.box.state });
+    const victim = await waitForPidFile(f.path("victim.pid"), 10_000);
+    const sleeper = await waitForPidFile(f.path("victim-sleep.pid"), 10_000);
+    expect(await exitOf(r, 20_000)).toEqual({ code: 0, signal: null });
+    await waitGone(victim, 3000, "the victim task's bash");
+    await waitGone(sleeper, 3000, "the victim task's background sleep");
+    expect(r.stdout.lines()).toEqual(["[victim] stdout | started", "[top] stdout | caller rc=143", "[after] stdout | the build goes on"]);
+    expect(r.stderr.lines()).toEqual(["[victim] error | Cancelled by SIGTERM"]);
+    const results = f.stateFiles("builds/*/results/victim");
+    expect(results.map((p) => readFileSync(p, "utf8"))).toEqual(["143\n"]);
+  });
+});
+
+test("a caller that disconnects mid-task (its shell alive) cancels the task", async () => {
+  f = new Fault("disconnect");
+  // The function's own protocol, spoken by hand so that the connection closes while bash lives on.
+  const script = [
+    'exec {fd}<>"/dev/tcp/127.0.0.1/${_taskrunner_call%%:*}"',
+    "__tr_argv=(-n long bash -c 'echo $$ > long.pid; sleep 1000 & echo $! > long-sleep.pid; echo started; wait'); __tr_pid=$BASHPID",
+    `{ printf '%s\\n' "\${_taskrunner_call#*:}"; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&$fd`,
+    "IFS= read -r -d '' -u $fd reply",
+    'echo "reply=$reply"',
+    waitFile("long-sleep.pid"),
+    "exec {fd}>&-",
+    waitFile('"$STATE"/builds/*/results/long'),
+    "echo still alive",
+  ].join("\n");
+  const r = f.runner(["-n", "top", "bash", "-c", script], { STATE: f.box.state });
+  const task = await waitForPidFile(f.path("long.pid"), 10_000);
+  const sleeper = await waitForPidFile(f.path("long-sleep.pid"), 10_000);
+  expect(await exitOf(r, 20_000)).toEqual({ code: 0, signal: null });
+  await waitGone(task, 3000, "the task's bash");
+  await waitGone(sleeper, 3000, "the task's background sleep");
+  expect(r.stdout.lines()).toEqual(["[top] stdout | reply=A", "[long] stdout | started", "[top] stdout | still alive"]);
+  expect(r.stderr.lines()).toEqual(["[long] error | Cancelled by SIGTERM"]);
+  expect(f.stateFiles("builds/*/results/long").map((p) => readFileSync(p, "utf8"))).toEqual(["143\n"]);
+  expect(existsSync(f.path("long.pid"))).toBe(true);
+});
+
+test("a connection without the build's secret is refused: closed without a reply, nothing runs", async () => {
+  f = new Fault("forged");
+  // A request a legitimate caller could have sent, but for its first line.
+  const body = `'declare -a __tr_argv=([0]="-n" [1]="forged" [2]="touch" [3]="ran.txt")\\ndeclare -- __tr_pid="%s"\\n\\0\\0\\0' "$BASHPID"`;
+  const forge = (printfs: string) =>
+    [
+      'exec {fd}<>"/dev/tcp/127.0.0.1/${_taskrunner_call%%:*}"',
+      // In a subshell: the runner hangs up at the first line, and writing on is a SIGPIPE.
+      `( { ${printfs}; } >&$fd )`,
+      // The refusal resets the connection: read fails (its message varies: reset or end of file).
+      `reply=; rc=0; IFS= read -r -d '' -u $fd reply 2>/dev/null || rc=$?; echo "rc=$rc reply=$reply"`,
+      "exec {fd}>&-",
+    ].join("\n");
+  const script = [
+    forge(`printf 'not-the-secret\\n'; printf ${body}`),
+    forge(`printf '%sx\\n' "\${_taskrunner_call#*:}"; printf ${body}`),
+    forge(`printf '%0300d' 0`),
+    "taskrunner -n legit bash -c 'echo served'",
+  ].join("\n");
+  const r = f.runner(["-n", "top", "bash", "-c", script]);
+  expect(await exitOf(r, 20_000)).toEqual({ code: 0, signal: null });
+  expect(r.stdout.lines()).toEqual(["[top] stdout | rc=1 reply=", "[top] stdout | rc=1 reply=", "[top] stdout | rc=1 reply=", "[legit] stdout | served"]);
+  const refused = "taskrunner: refused a connection to the build's nested-call channel:";
+  expect(r.stderr.lines()).toEqual([`${refused} a wrong secret`, `${refused} a wrong secret`, `${refused} no secret line`]);
+  expect(existsSync(f.path("ran.txt"))).toBe(false);
+  expect(f.stateFiles("builds/*/results/*").map((p) => p.split("/").pop())).toEqual(["legit", "top"]);
+});

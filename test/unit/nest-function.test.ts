@@ -1,0 +1,158 @@
+// The `taskrunner` bash function against the real call server (nest/server.ts) with a scripted
+// handler: what bash sends arrives intact, replies become exit codes, and every way a call can
+// fail to be served ends in the executable, or in an error when the task may have run.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CALL_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue } from "../../src/nest/function.ts";
+import { startCallServer, type CallServer, type CallSession } from "../../src/nest/server.ts";
+import type { NestedCall } from "../../src/nest/request.ts";
+
+const BASH = Bun.which("bash") ?? "/bin/bash";
+
+/** What the handler does with a call whose first argument is the key. */
+type Plan = { kind: "finish"; code: number; afterMs?: number } | { kind: "fallback" } | { kind: "wait-for"; release: Promise<number> };
+const plans = new Map<string, Plan>();
+const calls: NestedCall[] = [];
+let server: CallServer;
+let dir: string;
+
+beforeAll(() => {
+  server = startCallServer(async (call: NestedCall, session: CallSession) => {
+    calls.push(call);
+    const plan = plans.get(call.argv[0] ?? "") ?? { kind: "finish", code: 0 };
+    if (plan.kind === "fallback") return session.fallback();
+    session.accept();
+    if (plan.kind === "wait-for") return session.finish(await plan.release);
+    if (plan.afterMs !== undefined) await Bun.sleep(plan.afterMs);
+    session.finish(plan.code);
+  }, () => {})!;
+  dir = mkdtempSync(join(tmpdir(), "nest-function-"));
+  // The executable a fallback runs: it says so, with its arguments.
+  writeFileSync(join(dir, "taskrunner"), '#!/bin/sh\necho "executable:$*"\nexit 9\n');
+  chmodSync(join(dir, "taskrunner"), 0o755);
+});
+afterAll(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(script: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; pid: number }> {
+  const proc = Bun.spawn([BASH, "-c", script], {
+    env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [CALL_ENV]: callValue(server.channel), ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr, pid: proc.pid };
+}
+
+const lastCall = (key: string) => calls.findLast((c) => c.argv[0] === key);
+
+describe("taskrunner function", () => {
+  test("every argument byte arrives (bytes that are not UTF-8 as U+FFFD, as the runtime decodes argv)", async () => {
+    const bytes = Array.from({ length: 255 }, (_, i) => i + 1);
+    const args = bytes.map((x) => `$'\\x${x.toString(16).padStart(2, "0")}'`).join(" ");
+    const r = await run(`taskrunner bytes ${args} '' 'two words' $'a\\nb' '*' '-n'; echo "rc=$?"`);
+    expect(r.stdout).toBe("rc=0\n");
+    const decode = (x: number[]) => new TextDecoder().decode(Uint8Array.from(x));
+    expect(lastCall("bytes")!.argv).toEqual(["bytes", ...bytes.map((x) => decode([x])), "", "two words", "a\nb", "*", "-n"]);
+  });
+
+  test("exit codes travel back", async () => {
+    for (const code of [0, 1, 42, 143, 255]) plans.set(`code${code}`, { kind: "finish", code });
+    const r = await run("for c in 0 1 42 143 255; do taskrunner code$c; echo \"$c -> $?\"; done");
+    expect(r.stdout).toBe("0 -> 0\n1 -> 1\n42 -> 42\n143 -> 143\n255 -> 255\n");
+  });
+
+  test("environment: exported variables, prefix assignments and exported functions; not private variables; the caller's pid", async () => {
+    const r = await run('export E=exported; P=private; f() { echo f; }; export -f f; (X="pre fixed" taskrunner env-call; echo "sub=$BASHPID")');
+    const call = lastCall("env-call")!;
+    expect(call.env.E).toBe("exported");
+    expect(call.env.X).toBe("pre fixed");
+    expect(call.env.P).toBeUndefined();
+    expect(call.env["BASH_FUNC_f%%"]).toBe("() { \n    echo f\n}");
+    expect(call.env[CALL_ENV]).toBe(callValue(server.channel));
+    expect(Object.keys(call.env).filter((k) => k.startsWith("__tr_"))).toEqual([]);
+    expect(`sub=${call.pid}\n`).toBe(r.stdout);
+  });
+
+  test("set -euo pipefail: a failing call stops the script with its code; nothing inside trips it", async () => {
+    plans.set("fails", { kind: "finish", code: 7 });
+    const r = await run("set -euo pipefail; set -o errtrace; taskrunner ok-call; echo between; taskrunner fails; echo not reached");
+    expect(r).toMatchObject({ code: 7, stdout: "between\n", stderr: "" });
+  });
+
+  test("set -x shows the call, not the function's own commands", async () => {
+    const r = await run("set -x; taskrunner traced 'a b'");
+    expect(r.stderr).toBe("+ taskrunner traced 'a b'\n");
+  });
+
+  test("set -a (allexport) does not leak the function's locals", async () => {
+    await run("set -a; taskrunner allexport");
+    expect(Object.keys(lastCall("allexport")!.env).filter((k) => k.startsWith("__tr_"))).toEqual([]);
+  });
+
+  test("POSIX mode works the same", async () => {
+    plans.set("posix", { kind: "finish", code: 3 });
+    const r = await run("set -o posix; taskrunner posix; echo \"rc=$?\"");
+    expect(r.stdout).toBe("rc=3\n");
+  });
+
+  test("F: the executable runs instead, with the same arguments", async () => {
+    plans.set("fb", { kind: "fallback" });
+    const r = await run("taskrunner fb --help 'x y'; echo \"rc=$?\"");
+    expect(r.stdout).toBe("executable:fb --help x y\nrc=9\n");
+  });
+
+  test("no channel, a refused one or a malformed value: the executable runs", async () => {
+    for (const value of ["", "1:00", "junk", `${server.channel.port}`]) {
+      const r = await run('taskrunner nochan a; echo "rc=$?"', { [CALL_ENV]: value });
+      expect(r.stdout).toBe("executable:nochan a\nrc=9\n");
+      expect(r.stderr).toBe("");
+    }
+  });
+
+  test("a connection that ends after A (the runner died mid-task) is an error, never a second run", async () => {
+    // A runner that accepts and then is gone: the connection ends without a code.
+    const dying = Bun.listen<{ nuls: number }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          socket.data = { nuls: 0 };
+        },
+        data(socket, chunk) {
+          for (const b of chunk) if (b === 0) socket.data.nuls++;
+          if (socket.data.nuls === 3) socket.end("A\0");
+        },
+      },
+    });
+    const r = await run('taskrunner hang; echo "rc=$?"', { [CALL_ENV]: `${dying.port}:whatever` });
+    dying.stop(true);
+    expect(r.stdout).toBe("rc=1\n");
+    expect(r.stderr).toBe("taskrunner: the connection to the build's runner ended before the task did\n");
+  });
+
+  test("a signal the caller traps does not end the wait", async () => {
+    let release: (code: number) => void = () => {};
+    plans.set("trapped", { kind: "wait-for", release: new Promise<number>((r) => (release = r)) });
+    const proc = Bun.spawn([BASH, "-c", "trap 'echo got-usr1' USR1; taskrunner trapped; echo \"rc=$?\""], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [CALL_ENV]: callValue(server.channel) },
+      stdout: "pipe",
+    });
+    const deadline = Date.now() + 5000;
+    while (lastCall("trapped") === undefined && Date.now() < deadline) await Bun.sleep(5);
+    process.kill(proc.pid, "SIGUSR1");
+    await Bun.sleep(50);
+    release(5);
+    expect(await new Response(proc.stdout).text()).toBe("got-usr1\nrc=5\n");
+  });
+
+  test("ten parallel background calls, each with its own code", async () => {
+    for (let i = 0; i < 10; i++) plans.set(`par${i}`, { kind: "finish", code: i * 11, afterMs: (10 - i) * 5 });
+    const r = await run('for i in 0 1 2 3 4 5 6 7 8 9; do taskrunner par$i & p[i]=$!; done; for i in 0 1 2 3 4 5 6 7 8 9; do wait ${p[i]}; echo -n "$? "; done');
+    expect(r.stdout).toBe("0 11 22 33 44 55 66 77 88 99 ");
+  });
+});
