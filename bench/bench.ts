@@ -8,14 +8,19 @@
 // resident set, from `/usr/bin/time -f %M` in separate runs (Bun.spawnSync's resourceUsage
 // reports the parent's memory for a vfork'ed child, so it is not used).
 //
+// W4 (issue 10): a build script running 20 nested tasks whose inputs are unchanged, one after
+// the other and all at once, beside turbo's cached run of a 20-package workspace with the same
+// inputs and 20 bare `bash -c true` started from one bash; and the top-level runner's peak
+// memory with 64 parallel nested tasks.
+//
 // BENCH_RUNS (default 31, at least 15), BENCH_SKIP_100K=1 (skip the slow 100,000-file repo),
-// BENCH_QUICK=1 (W1 and W3 only),
+// BENCH_QUICK=1 (W1, W3 and W4 only),
 // BENCH_KEEP=1 (keep the temp dir and print it), BENCH_EXE (another build to
 // measure; nested tasks find it on PATH, so it must be named taskrunner).
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { installTurbo, setUpTurbo } from "./turbo.ts";
+import { installTurbo, setUpTurbo, setUpTurboWorkspace } from "./turbo.ts";
 
 const EXE = resolve(process.env.BENCH_EXE ?? resolve(import.meta.dir, "../dist/taskrunner"));
 const RUNS = Math.max(15, Number(process.env.BENCH_RUNS ?? 31));
@@ -202,6 +207,40 @@ rows.push(...measure("W3 50 nested", repo1, [
   { name: "taskrunner: top task alone (bash -c true)", cmd: [EXE, "-n", "empty", "bash", "-c", "true"] },
 ]));
 
+// W4: 20 packages of 5 files; each package's task snapshots its sources and lists them. The
+// top-level task itself has no snapshot: it always runs, and its 20 nested tasks all skip.
+const PACKAGES = 20;
+const repo4 = makeRepo("w4", (dir) => {
+  for (let p = 1; p <= 64; p++) {
+    mkdirSync(join(dir, "packages", `p${p}`, "src"), { recursive: true });
+    for (let f = 1; f <= 5; f++) writeFileSync(join(dir, "packages", `p${p}`, "src", `f${f}.txt`), `package ${p} file ${f}\n`);
+  }
+  writeFileSync(join(dir, "pkg.sh"), 'snapshot "packages/p$1/src" --outputs "packages/p$1/out.txt"\nls "packages/p$1/src" > "packages/p$1/out.txt"\n');
+  const loop = (n: number, parallel: boolean) =>
+    `for i in $(seq 1 ${n}); do taskrunner -n "p$i" bash pkg.sh "$i"${parallel ? " &" : ";"} done${parallel ? "; wait" : ""}\n`;
+  writeFileSync(join(dir, "seq.sh"), loop(PACKAGES, false));
+  writeFileSync(join(dir, "par.sh"), loop(PACKAGES, true));
+  writeFileSync(join(dir, "par64.sh"), loop(64, true));
+  writeFileSync(join(dir, ".gitignore"), "out.txt\nnode_modules/\n.turbo/\n");
+  if (turbo.ok) setUpTurboWorkspace(dir, PACKAGES);
+});
+const bareBash = (parallel: boolean) => ["bash", "-c", `for i in $(seq 1 ${PACKAGES}); do bash -c true${parallel ? " &" : ";"} done${parallel ? "; wait" : ""}`];
+const w4: Workload[] = [
+  { name: "taskrunner: top + 20 nested, sequential", cmd: [EXE, "-n", "w4", "bash", "seq.sh"] },
+  { name: "taskrunner: top + 20 nested, parallel", cmd: [EXE, "-n", "w4", "bash", "par.sh"] },
+  { name: "the same, sequential, executable nesting", cmd: [EXE, "-n", "w4", "bash", "seq.sh"], env: { TASKRUNNER_DISABLE_FAST_NESTING: "1" } },
+  { name: "taskrunner: top task alone (bash -c true)", cmd: [EXE, "-n", "w4", "bash", "-c", "true"] },
+  { name: "floor: 20 bare bash -c true, sequential", cmd: bareBash(false) },
+  { name: "floor: 20 bare bash -c true, parallel", cmd: bareBash(true) },
+];
+const turboWorkspaceCheck = (out: string): string | null => (new RegExp(`${PACKAGES} cached, ${PACKAGES} total`).test(out) ? null : "not all cached");
+if (turbo.ok) {
+  w4.push({ name: "peer: turbo run build --concurrency=1", cmd: [turbo.exe, "run", "build", "--concurrency=1", "--output-logs=none"], check: turboWorkspaceCheck });
+  w4.push({ name: "peer: turbo run build (parallel)", cmd: [turbo.exe, "run", "build", "--output-logs=none"], check: turboWorkspaceCheck });
+}
+rows.push(...measure("W4 20 nested", repo4, w4));
+rows.push(...measure("W4 64 parallel", repo4, [{ name: "taskrunner: top + 64 nested, parallel", cmd: [EXE, "-n", "w4", "bash", "par64.sh"] }], 15));
+
 for (const n of [10_000, 100_000]) {
   if (process.env.BENCH_QUICK === "1" || (n === 100_000 && process.env.BENCH_SKIP_100K === "1")) continue;
   const label = `W2 ${n / 1000}k files`;
@@ -247,5 +286,19 @@ if (w3 && w3top) {
   const perTask = (w3.medianMs - w3top.medianMs) / 50;
   console.log(`  ${"W3: per nested task ((total - top alone) / 50), ms".padEnd(56)} ${perTask.toFixed(1)}`);
   console.log(`  ${"W3: per nested task / W1 no-op".padEnd(56)} ${(perTask / w1noop.medianMs).toFixed(2)}x`);
+}
+const w4seq = find("W4 20 nested", "taskrunner: top + 20 nested, seq");
+const w4par = find("W4 20 nested", "taskrunner: top + 20 nested, par");
+const w4top = find("W4 20 nested", "taskrunner: top task alone");
+const w4bash = find("W4 20 nested", "floor: 20 bare bash -c true, seq");
+ratio("W4 sequential: taskrunner / turbo --concurrency=1", w4seq, find("W4 20 nested", "peer: turbo run build --concurrency=1"));
+ratio("W4 parallel: taskrunner / turbo", w4par, find("W4 20 nested", "peer: turbo run build (parallel)"));
+ratio("W4 sequential: executable nesting / served", find("W4 20 nested", "the same, sequential, executable"), w4seq);
+if (w4seq && w4top && w4bash) {
+  const perTask = (w4seq.medianMs - w4top.medianMs) / PACKAGES;
+  const perBash = w4bash.medianMs / PACKAGES;
+  console.log(`  ${"W4: per nested task ((sequential - top alone) / 20), ms".padEnd(56)} ${perTask.toFixed(2)}`);
+  console.log(`  ${"W4: per bare bash start (floor / 20), ms".padEnd(56)} ${perBash.toFixed(2)}`);
+  console.log(`  ${"W4: per nested task / per bare bash start".padEnd(56)} ${(perTask / perBash).toFixed(2)}x`);
 }
 if (!turbo.ok) console.log(`\n(turbo not measured: ${turbo.reason})`);

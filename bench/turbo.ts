@@ -44,3 +44,28 @@ export function setUpTurbo(dir: string, input: string): void {
   writeFileSync(join(dir, "turbo.json"), JSON.stringify({ tasks: { t: { inputs: [input], outputs: ["out.txt"] } } }));
   writeFileSync(join(dir, "turbo-task.sh"), `ls ${input.replace("/**", "")} > out.txt\n`);
 }
+
+/**
+ * Makes `dir` an npm workspace of `packages` packages (packages/pN, already holding src/) for
+ * turbo, whose `build` task of each package lists its sources into out.txt, as taskrunner's
+ * pkg.sh does, with the package's src/** as inputs. The caller commits the files.
+ */
+export function setUpTurboWorkspace(dir: string, packages: number): void {
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "bench-workspace", private: true, packageManager: "npm@10.9.0", workspaces: Array.from({ length: packages }, (_, i) => `packages/p${i + 1}`) }),
+  );
+  const lock: { name: string; lockfileVersion: number; requires: boolean; packages: Record<string, object> } = {
+    name: "bench-workspace",
+    lockfileVersion: 3,
+    requires: true,
+    packages: { "": { name: "bench-workspace", workspaces: Array.from({ length: packages }, (_, i) => `packages/p${i + 1}`) } },
+  };
+  for (let p = 1; p <= packages; p++) {
+    writeFileSync(join(dir, "packages", `p${p}`, "package.json"), JSON.stringify({ name: `p${p}`, version: "1.0.0", scripts: { build: "ls src > out.txt" } }));
+    lock.packages[`packages/p${p}`] = { name: `p${p}`, version: "1.0.0" };
+    lock.packages[`node_modules/p${p}`] = { resolved: `packages/p${p}`, link: true };
+  }
+  writeFileSync(join(dir, "package-lock.json"), JSON.stringify(lock, null, 2));
+  writeFileSync(join(dir, "turbo.json"), JSON.stringify({ tasks: { build: { inputs: ["src/**"], outputs: ["out.txt"] } } }));
+}
