@@ -30,8 +30,11 @@ const FRAMES_IN_FLIGHT = Math.min(8, Math.max(3, availableParallelism() + 1));
 // GNU tar refuses to create an empty archive; an empty one is one 10 KiB record of zeros.
 const EMPTY_TAR = new Uint8Array(10240);
 
+/** The environment GNU tar runs with: the task's (a nested call's is its caller's), or this process's. */
+export type TarEnv = Record<string, string | undefined> | undefined;
+
 /** Starts packing `paths` (relative to `root`; files, symlinks or whole directories) into a tar.zst stream. */
-export function packArchive(root: string, paths: string[]): { stream: Readable; done: Promise<Result<void, string>> } {
+export function packArchive(root: string, paths: string[], env?: TarEnv): { stream: Readable; done: Promise<Result<void, string>> } {
   let wake: (() => void) | null = null;
   const resume = () => {
     const w = wake;
@@ -45,7 +48,7 @@ export function packArchive(root: string, paths: string[]): { stream: Readable; 
     if (stream.destroyed) throw new Aborted();
     if (!stream.push(chunk)) await new Promise<void>((r) => (wake = r));
   };
-  const done = pack(root, paths, emit).then(
+  const done = pack(root, paths, emit, env).then(
     (r) => r,
     (e: unknown) => err(e instanceof Aborted ? "the archive stream was closed before packing finished" : `packing failed: ${message(e)}`),
   );
@@ -60,7 +63,7 @@ export function packArchive(root: string, paths: string[]): { stream: Readable; 
 
 class Aborted extends Error {}
 
-async function pack(root: string, paths: string[], emit: (chunk: Buffer) => Promise<void>): Promise<Result<void, string>> {
+async function pack(root: string, paths: string[], emit: (chunk: Buffer) => Promise<void>, env: TarEnv): Promise<Result<void, string>> {
   const names: string[] = [];
   for (const path of paths) {
     const checked = checkPackPath(path);
@@ -84,7 +87,7 @@ async function pack(root: string, paths: string[], emit: (chunk: Buffer) => Prom
   const tar = spawn(
     "tar",
     ["--create", "--file=-", "--format=gnu", `--exclude=${STAGING_PREFIX}*`, "--null", "--verbatim-files-from", "--no-unquote", "--files-from=-"],
-    { cwd: root, stdio: ["pipe", "pipe", "pipe"] },
+    { cwd: root, env, stdio: ["pipe", "pipe", "pipe"] },
   );
   const status = exited(tar);
   const stderr = collect(tar.stderr!);
@@ -198,6 +201,7 @@ export async function unpackArchive(
   source: AsyncIterable<Uint8Array>,
   root: string,
   verify?: () => Result<void, string>,
+  env?: TarEnv,
 ): Promise<Result<{ files: number }, string>> {
   let created: string | undefined;
   let staging: string;
@@ -212,6 +216,7 @@ export async function unpackArchive(
   const reader = new TarHeaderReader();
   const tar = spawn("tar", ["--extract", "--file=-", "--no-same-owner", "--preserve-permissions"], {
     cwd: staging,
+    env,
     stdio: ["pipe", "ignore", "pipe"],
   });
   const status = exited(tar);

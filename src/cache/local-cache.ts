@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { archiveKey } from "./keys.ts";
+import type { TarEnv } from "./archive.ts";
 import type { LocalStore } from "./local-store.ts";
 import { describeServiceError } from "./remote-cache.ts";
 
@@ -17,6 +18,8 @@ export class LocalCache {
     private readonly prefix: string,
     private readonly maxBytes: number,
     private readonly say: Say,
+    /** The environment tar runs with (the task's). */
+    private readonly tarEnv?: TarEnv,
   ) {}
 
   /** Unpacks the archive into `root` if the cache holds it. */
@@ -31,7 +34,7 @@ export class LocalCache {
     }
     if (body === null) return "miss";
     const { unpackArchive } = await import("./archive.ts");
-    const unpacked = await unpackArchive(body, root);
+    const unpacked = await unpackArchive(body, root, undefined, this.tarEnv);
     body.destroy();
     if (unpacked.ok) return "restored";
     this.say("warn", `Local cache archive ${archive} could not be restored, deleting it and treating it as a miss: ${unpacked.error}`);
@@ -47,7 +50,7 @@ export class LocalCache {
   /** Packs `paths` (relative to `root`) into the cache as `archive`, then trims the cache. */
   async fill(archive: string, root: string, paths: string[]): Promise<boolean> {
     const { packArchive } = await import("./archive.ts");
-    const packed = packArchive(root, paths);
+    const packed = packArchive(root, paths, this.tarEnv);
     const key = archiveKey(this.prefix, archive);
     const [put, result] = await Promise.all([
       this.store.put(key, packed.stream).then(

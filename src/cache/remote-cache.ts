@@ -3,6 +3,7 @@ import { readOffMarker, writeOffMarker } from "../state/off-marker.ts";
 import { Readable } from "node:stream";
 import type { ObjectStore } from "./store.ts";
 import { archiveKey, latestKey, logKey, LOG_CONTENT_TYPE } from "./keys.ts";
+import type { TarEnv } from "./archive.ts";
 import type { Secret } from "../github/secret.ts";
 import { archiveMac, formatSignature, macSource, macTap, signatureKey, signatureMatches } from "./signing.ts";
 import { pipeline } from "node:stream";
@@ -28,6 +29,8 @@ export class RemoteCache {
     private readonly say: Say,
     /** TASKRUNNER_CACHE_SIGNING_KEY: sign uploads, restore only archives signed with it. */
     private readonly signingKey: Secret | null = null,
+    /** The environment tar runs with (the task's). */
+    private readonly tarEnv?: TarEnv,
   ) {
     this.off = readMarker(offMarker);
     if (this.off !== null) say("warn", `Remote cache is off for this task: ${this.off}`);
@@ -67,7 +70,7 @@ export class RemoteCache {
       };
     }
     const { unpackArchive } = await import("./archive.ts");
-    const unpacked = await unpackArchive(source, root, verify);
+    const unpacked = await unpackArchive(source, root, verify, this.tarEnv);
     if (unpacked.ok) return "restored";
     body.destroy();
     this.say("warn", `Remote cache archive ${archive} could not be restored, treating it as a miss: ${unpacked.error}`);
@@ -93,7 +96,7 @@ export class RemoteCache {
     }
     const copy = packedCopy === undefined ? null : await packedCopy().catch(() => null);
     const { packArchive } = await import("./archive.ts");
-    const packed = copy === null ? packArchive(root, paths) : { stream: copy, done: finished(copy) };
+    const packed = copy === null ? packArchive(root, paths, this.tarEnv) : { stream: copy, done: finished(copy) };
     const key = archiveKey(this.prefix, archive);
     const mac = this.signingKey === null ? null : archiveMac(this.signingKey, archive);
     // The MAC is computed as the archive streams to the store: it is never buffered whole.

@@ -138,7 +138,7 @@ export async function runTask(inv: TaskInvocation, cancel: TaskCancel, trace: Tr
       ? null
       : once(() =>
           import("../cache/remote-cache.ts").then(({ RemoteCache }) =>
-            trace.traceMethods(new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey), {
+            trace.traceMethods(new RemoteCache(remote.open, remote.prefix, join(inv.paths.buildDir, "remote-cache-off"), say, remote.signingKey, inv.env), {
               restore: "cache restore (remote)",
               latest: "cache lookup (remote latest)",
               upload: "upload (remote)",
@@ -152,7 +152,7 @@ export async function runTask(inv: TaskInvocation, cancel: TaskCancel, trace: Tr
       ? null
       : once(() =>
           Promise.all([import("../cache/local-cache.ts"), import("../cache/local-store.ts")]).then(([{ LocalCache }, { LocalStore }]) =>
-            trace.traceMethods(new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say), { restore: "cache restore (local)", fill: "cache fill (local)" }),
+            trace.traceMethods(new LocalCache(new LocalStore(local.dir), local.prefix, local.maxBytes, say, inv.env), { restore: "cache restore (local)", fill: "cache fill (local)" }),
           ),
         );
 

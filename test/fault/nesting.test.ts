@@ -113,3 +113,19 @@ test("a connection without the build's secret is refused: closed without a reply
   expect(existsSync(f.path("ran.txt"))).toBe(false);
   expect(f.stateFiles("builds/*/results/*").map((p) => p.split("/").pop())).toEqual(["legit", "top"]);
 });
+
+test("nothing outlives the build: the listener is gone when the top level exits", async () => {
+  f = new Fault("no-listener-after");
+  const r = f.runner(["-n", "top", "bash", "-c", 'echo "${_taskrunner_call%%:*}" > port.txt; taskrunner -n inner true']);
+  expect(await exitOf(r, 10_000)).toEqual({ code: 0, signal: null });
+  const port = Number(readFileSync(f.path("port.txt"), "utf8").trim());
+  expect(port).toBeGreaterThan(0);
+  const connected = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
+    (socket) => {
+      socket.end();
+      return true;
+    },
+    () => false,
+  );
+  expect(connected).toBe(false);
+});
