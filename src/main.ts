@@ -8,8 +8,8 @@ import { runTask } from "./task/run.ts";
 import { pipeParent } from "./task/parent.ts";
 import { SignalRouter } from "./task/cancel.ts";
 import { startCallServer, type CallServer } from "./nest/server.ts";
-import { nestedCallHandler } from "./nest/serve.ts";
 import { Trace, writeTraceJson } from "./trace/spans.ts";
+import { once } from "./once.ts";
 
 // argv -> settings -> run -> exit code. The only module that turns results into an exit code.
 
@@ -90,8 +90,12 @@ async function main(): Promise<number> {
   // The top level serves its build's nested calls in this process (nest/): one runner per build.
   let server: CallServer | null = null;
   if (inv.topLevel && settings.fastNesting) {
-    server = startCallServer(nestedCallHandler({ buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router }), (why) =>
-      writeSync(inv.toplevelStderr, `taskrunner: refused a connection to the build's nested-call channel: ${why}\n`),
+    const build = { buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router };
+    // The serving code is loaded with the first call: a build without nested calls never has it.
+    const serving = once(() => import("./nest/serve.ts").then(({ nestedCallHandler }) => nestedCallHandler(build)));
+    server = startCallServer(
+      async (request, session) => (await serving())(request, session),
+      (why) => writeSync(inv.toplevelStderr, `taskrunner: refused a connection to the build's nested-call channel: ${why}\n`),
     );
     inv.nesting = server?.channel ?? null;
   }

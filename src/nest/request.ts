@@ -14,28 +14,9 @@ export interface NestedCall {
   env: Record<string, string>;
 }
 
-/** The most a request may hold: far above any real environment, far below trouble. */
-export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
-
 // Bash decodes nothing; the executable's runtime decodes argv and the environment as UTF-8 with
 // a replacement character for each bad byte (README "Known limitations"): so does this.
 const utf8 = new TextDecoder("utf-8");
-
-/**
- * Whether `bytes` holds a whole request yet: the secret line and three NUL-terminated sections.
- * Returns the length of the request, or -1 while more is to come.
- */
-export function requestLength(bytes: Uint8Array): number {
-  let nuls = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0 && ++nuls === 3) return i + 1;
-  return -1;
-}
-
-/** The secret line of a request, once its newline has arrived; null before. */
-export function secretOf(bytes: Uint8Array): string | null {
-  const nl = bytes.indexOf(10);
-  return nl < 0 ? null : Buffer.from(bytes.subarray(0, nl)).toString("latin1");
-}
 
 /** Parses a whole request (as `requestLength` delimits it) after its secret line. */
 export function parseCall(request: Uint8Array): Result<NestedCall> {

@@ -11,7 +11,7 @@ import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
 import { Trace } from "../trace/spans.ts";
 import { callerHasFd, readCaller, sameFile } from "./caller.ts";
-import type { NestedCall } from "./request.ts";
+import { parseCall, type NestedCall } from "./request.ts";
 import type { CallHandler } from "./server.ts";
 
 /** The build a top-level runner serves nested calls for. */
@@ -23,10 +23,15 @@ export interface ServedBuild {
   router: SignalRouter;
 }
 
-/** Runs each nested call of the build as a task of this process. */
+/**
+ * Runs each nested call of the build as a task of this process. Loaded on the first call (main
+ * imports it lazily): a build without nested calls never parses this code.
+ */
 export function nestedCallHandler(build: ServedBuild): CallHandler {
-  return async (call, session) => {
-    const inv = prepareNested(call, build);
+  return async (request, session) => {
+    const call = parseCall(request);
+    // A request the parser cannot read is the executable's to run: it gets what bash gives.
+    const inv = call.ok ? prepareNested(call.value, build) : null;
     if (inv === null) return session.fallback();
     session.accept();
     const cancel = build.router.add();

@@ -1,7 +1,6 @@
 // The listener of a build's nested calls: the top-level runner listens on 127.0.0.1 (never
 // beyond loopback), each call on a connection of its own, authenticated by the build's secret.
 import type { CallChannel } from "./function.ts";
-import { MAX_REQUEST_BYTES, parseCall, requestLength, secretOf, type NestedCall } from "./request.ts";
 
 /** The runner's side of one call: the replies the `taskrunner` function waits for. */
 export interface CallSession {
@@ -15,8 +14,30 @@ export interface CallSession {
   readonly gone: Promise<void>;
 }
 
-/** Serves one authenticated call; the server waits for it when it stops. */
-export type CallHandler = (call: NestedCall, session: CallSession) => Promise<void>;
+/**
+ * Serves one authenticated call, given its whole request (the secret line and the three
+ * sections, nest/request.ts parses them); the server waits for it when it stops.
+ */
+export type CallHandler = (request: Uint8Array, session: CallSession) => Promise<void>;
+
+/** The most a request may hold: far above any real environment, far below trouble. */
+export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Whether `bytes` holds a whole request yet: the secret line and three NUL-terminated sections.
+ * Returns the length of the request, or -1 while more is to come.
+ */
+export function requestLength(bytes: Uint8Array): number {
+  let nuls = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0 && ++nuls === 3) return i + 1;
+  return -1;
+}
+
+/** The secret line of a request, once its newline has arrived; null before. */
+export function secretOf(bytes: Uint8Array): string | null {
+  const nl = bytes.indexOf(10);
+  return nl < 0 ? null : Buffer.from(bytes.subarray(0, nl)).toString("latin1");
+}
 
 /** A listening call server. */
 export interface CallServer {
@@ -84,10 +105,7 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
           c.chunks = [];
           const session = sessionOf(socket);
           if (stopping) return session.fallback();
-          const call = parseCall(request);
-          // A request the parser cannot read is the executable's to run: it gets what bash gives.
-          if (!call.ok) return session.fallback();
-          const served = handle(call.value, session).catch(() => session.finish(1));
+          const served = handle(request, session).catch(() => session.finish(1));
           serving.add(served);
           void served.finally(() => serving.delete(served));
         },

@@ -24,6 +24,7 @@ import { TaskReport, type CommitStatusAccess } from "./report.ts";
 import { join, relative } from "node:path";
 import { readlinkSync } from "../sys/fs.ts";
 import { nowUs, type Trace } from "../trace/spans.ts";
+import { once } from "../once.ts";
 import { CALL_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue, type CallChannel } from "../nest/function.ts";
 
 /** Everything one invocation needs to run its task. */
@@ -407,10 +408,4 @@ function tmpDir(env: Record<string, string | undefined>): string {
 /** The task's stat memo, unless TASKRUNNER_DISABLE_STAT_SHORTCUT turned the shortcut off. */
 function statMemo(inv: TaskInvocation): string | null {
   return inv.settings.statShortcut ? inv.paths.statMemo : null;
-}
-
-/** `make`, called once on first use; later calls get the same promise. */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | null = null;
-  return () => (made ??= make());
 }

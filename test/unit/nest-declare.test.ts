@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { DeclareSyntaxError, parseDeclared, parseFunctions } from "../../src/nest/declare-text.ts";
-import { parseCall, requestLength, secretOf } from "../../src/nest/request.ts";
+import { parseCall } from "../../src/nest/request.ts";
+import { requestLength, secretOf } from "../../src/nest/server.ts";
 
 const BASH = Bun.which("bash") ?? "/bin/bash";
 const b = (s: string) => Buffer.from(s, "latin1");

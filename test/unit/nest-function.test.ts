@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CALL_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue } from "../../src/nest/function.ts";
 import { startCallServer, type CallServer, type CallSession } from "../../src/nest/server.ts";
-import type { NestedCall } from "../../src/nest/request.ts";
+import { parseCall, type NestedCall } from "../../src/nest/request.ts";
 
 const BASH = Bun.which("bash") ?? "/bin/bash";
 
@@ -19,7 +19,10 @@ let server: CallServer;
 let dir: string;
 
 beforeAll(() => {
-  server = startCallServer(async (call: NestedCall, session: CallSession) => {
+  server = startCallServer(async (request: Uint8Array, session: CallSession) => {
+    const parsed = parseCall(request);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const call = parsed.value;
     calls.push(call);
     const plan = plans.get(call.argv[0] ?? "") ?? { kind: "finish", code: 0 };
     if (plan.kind === "fallback") return session.fallback();
