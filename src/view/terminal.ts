@@ -1,7 +1,8 @@
 // The live view's contact with the real terminal: writing whole buffers, the terminal's size,
 // resize signals and timers that never hold the process up. Each is a default of LiveView's
 // options, so tests replace all of them with fakes.
-import { writeSync } from "../sys/fs.ts";
+import { isatty } from "node:tty";
+import { fstatSync, writeSync } from "../sys/fs.ts";
 import type { TerminalSize } from "./status-area.ts";
 
 /** The size assumed when the terminal does not tell (a size of 0 is as good as none). */
@@ -37,6 +38,17 @@ export function writeWhole(fd: number, bytes: Uint8Array): void {
 export function stdoutSize(): TerminalSize {
   const { columns, rows } = process.stdout;
   return columns > 0 && rows > 0 ? { columns, rows } : FALLBACK_SIZE;
+}
+
+/**
+ * Whether descriptors `a` and `b` are the same terminal: both ttys and the same device node. Then
+ * the view shows stderr lines too (LiveViewOptions.stderrIsTerminal); `2>file` or `2>&1 | less`
+ * keep stderr as it is without the view.
+ */
+export function sameTerminal(a: number, b: number): boolean {
+  if (!isatty(a) || !isatty(b)) return false;
+  const [sa, sb] = [fstatSync(a), fstatSync(b)];
+  return sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 /** Calls `handler` on each SIGWINCH (the terminal was resized); returns what stops it. */
