@@ -176,7 +176,8 @@ export class LiveView {
     // The same text already on screen at this width: leave the rows alone.
     const shown = this.shown;
     if (shown === null || shown.text !== area.text || shown.columns !== this.size.columns) {
-      this.write(this.terminalFd, encoder.encode(this.erase() + area.text));
+      const bytes = encoder.encode(this.erase() + area.text);
+      if (bytes.length > 0) this.write(this.terminalFd, bytes);
       this.shown = { ...area, columns: this.size.columns };
     }
     if (this.changed || this.progress.running.size > 0) this.schedule(Math.max(0, this.renderedAt + RENDER_INTERVAL_MS - now));

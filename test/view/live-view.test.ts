@@ -323,3 +323,15 @@ test("close: idempotent, and a line after it is written plainly, with no area co
   expect(await t.lines()).toEqual(["1 task in 0.1s: 0 ran, 0 skipped, 0 restored, 0 failed, 1 unfinished", "  unfinished: gen (log: /l)", "[gen] stdout | late"]);
   expect(t.pendingTimers()).toBe(0);
 });
+
+test("a screen too small for an area: lines and the summary only, and no empty writes", async () => {
+  const t = new FakeTerminal({ cols: 80, rows: 1 });
+  t.view.taskStarted("1", "gen", "/l");
+  t.line("gen", "stdout", "one");
+  t.advance(500);
+  t.view.taskEnded("1", "ran", "/l");
+  t.view.close(true);
+  await t.sync();
+  expect(t.screen.allLines()).toEqual(["[gen] stdout | one", "1 task in 0.5s: 1 ran, 0 skipped, 0 restored, 0 failed"]);
+  for (const w of t.writes) expect(w.bytes.length).toBeGreaterThan(0);
+});

@@ -90,7 +90,7 @@ test("colors: the spinner and name in the task's color, times dim, failures red"
   ]);
 });
 
-test("a second run of one name (another id) is a task of its own; an id that ends twice counts twice", () => {
+test("a second run of one name (another id) is a task of its own", () => {
   const p = new Progress(T0);
   p.start("a", "lint", "/l/1", T0);
   p.start("b", "lint", "/l/2", T0 + 500);

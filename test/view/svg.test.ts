@@ -13,6 +13,6 @@ test("each styled run becomes a tspan at its cell's x (blanks dropped, a wide ch
     '<text y="55"><tspan x="14.0" fill="#cccccc" fill-opacity="0.6">12:00</tspan><tspan x="64.4" fill="#11a8cd">[gen]</tspan><tspan x="106.4" fill="#cccccc"> a&lt;b &amp;</tspan><tspan x="165.2" fill="#cd3131">red</tspan></text>',
     '<text y="73"><tspan x="14.0" fill="#cccccc">漢</tspan><tspan x="30.8" fill="#cccccc">x</tspan></text>',
   ]);
-  // Two rows tall (the blank ones below are left out).
-  expect(svg).toContain('height="106"');
+  // Two rows tall: title bar 28, padding 2 x 14, rows 2 x 18 (the blank rows below are left out).
+  expect(svg).toContain('height="92"');
 });
