@@ -9,6 +9,7 @@ import { checkTaskName, newBuildId, taskPaths } from "./state/paths.ts";
 import type { LocalAccess, RemoteAccess, TaskInvocation } from "./task/run.ts";
 import type { CommitStatusAccess } from "./task/report.ts";
 import type { ParentChannel } from "./task/parent.ts";
+import type { ViewSink } from "./output/view-sink.ts";
 
 /** Where an invocation's process stands: what the executable finds in its own process, or what a served call's caller has. */
 export interface Surroundings {
@@ -19,6 +20,8 @@ export interface Surroundings {
   stderrFd: number;
   parent: ParentChannel | null;
   umask: number | null;
+  /** The build's live view, if this process shows one (terminals only). */
+  view: ViewSink | null;
 }
 
 /**
@@ -86,6 +89,7 @@ export function prepareRun(run: Extract<Invocation, { kind: "run" }>, settings: 
     toplevelStderr: at.stderrFd,
     parent: at.parent,
     umask: at.umask,
+    view: at.view,
     nesting: null,
     settings,
     remote,

@@ -18,6 +18,20 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/**
+ * Whether `fd` is a terminal. A pipe or a file (the usual stdout of scripts and CI) is told from
+ * its stat alone; only a character device asks node:tty, so the no-op path does not load it.
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    if ((fstatSync(fd).mode & 0o170000) !== 0o020000) return false;
+  } catch {
+    return false;
+  }
+  const { isatty } = require("node:tty") as typeof import("node:tty");
+  return isatty(fd);
+}
+
 /** A descriptor number inherited from the build, if it is really open here. */
 function openFd(fd: number | null): number | null {
   if (fd === null) return null;
@@ -83,14 +97,26 @@ async function main(): Promise<number> {
     stderrFd: openFd(nested?.stderrFd ?? null) ?? 2,
     parent: parentFd === null ? null : pipeParent(parentFd),
     umask: null,
+    view: null,
   });
   if (!prepared.ok) fail(prepared.error);
   const inv = prepared.value;
 
+  // On a terminal, the top level shows the build as a live view (view/), loaded only then.
+  const view = inv.topLevel && settings.liveView && isTerminal(1) ? (await import("./view/build-view.ts")).startBuildView(inv.stateDir) : null;
+  if (view !== null) {
+    inv.view = view.sink;
+    // Tasks' children (nested executables) write to the view's pipes, never across the area.
+    inv.toplevelStdout = view.stdoutFd;
+    inv.toplevelStderr = view.stderrFd;
+    // Whatever ends the runner (a second signal, an error) leaves the terminal without the area.
+    process.on("exit", (exitCode) => view.sink.close(exitCode === 0));
+  }
+
   // The top level serves its build's nested calls in this process (nest/): one runner per build.
   let server: CallServer | null = null;
   if (inv.topLevel && settings.fastNesting) {
-    const build = { buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router };
+    const build = { buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router, view: inv.view };
     // The serving code is loaded with the first call: a build without nested calls never has it.
     const serving = once(() => import("./nest/serve.ts").then(({ nestedCallHandler }) => nestedCallHandler(build)));
     server = startCallServer(
@@ -108,6 +134,7 @@ async function main(): Promise<number> {
     await server?.stop();
     // Every runner of the build has appended its trace line by now.
     writeTraceJson(inv.paths.buildDir, inv.buildId);
+    await view?.finish(code === 0, settings.streamTimeoutSeconds * 1000);
   }
   return code;
 }

@@ -36,6 +36,12 @@ export interface Settings {
    * executable instead of being served by the build's top-level runner.
    */
   fastNesting: boolean;
+  /**
+   * Whether a top level whose stdout is a terminal may show the live view: not with TERM=dumb,
+   * CI set (to anything but empty, 0 or false), NO_COLOR set (not empty), or
+   * TASKRUNNER_DISABLE_LIVE_VIEW=1.
+   */
+  liveView: boolean;
 }
 
 /** The local output cache: a directory in the remote cache's layout, bounded in size. */
@@ -165,6 +171,7 @@ export function readSettings(env: Env): Result<Settings> {
     primeCacheMode: flag(env, "TASKRUNNER_PRIME_CACHE_MODE"),
     statShortcutOff: flag(env, "TASKRUNNER_DISABLE_STAT_SHORTCUT"),
     fastNestingOff: flag(env, "TASKRUNNER_DISABLE_FAST_NESTING"),
+    liveViewOff: flag(env, "TASKRUNNER_DISABLE_LIVE_VIEW"),
   };
   for (const r of Object.values(flags)) if (!r.ok) return r;
   const get = (r: Result<boolean>) => (r.ok ? r.value : false);
@@ -214,6 +221,7 @@ export function readSettings(env: Env): Result<Settings> {
     primeCacheMode: get(flags.primeCacheMode),
     statShortcut: !get(flags.statShortcutOff),
     fastNesting: !get(flags.fastNestingOff),
+    liveView: !get(flags.liveViewOff) && env.TERM !== "dumb" && FALSE.has((env.CI ?? "").trim().toLowerCase()) && nonEmpty(env, "NO_COLOR") === null,
     githubTokenRefreshThresholdSeconds: threshold.value,
     nested,
   });

@@ -9,6 +9,7 @@ import { prepareRun } from "../invocation.ts";
 import { runTask, type TaskInvocation } from "../task/run.ts";
 import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
+import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
 import { callerHasFd, readCaller, sameFile } from "./caller.ts";
 import { parseCall, type NestedCall } from "./request.ts";
@@ -21,6 +22,8 @@ export interface ServedBuild {
   stdoutFd: number;
   stderrFd: number;
   router: SignalRouter;
+  /** The build's live view, or null. */
+  view: ViewSink | null;
 }
 
 /**
@@ -71,6 +74,6 @@ export function prepareNested(call: NestedCall, build: ServedBuild): TaskInvocat
   if (!sameFile(call.pid, out, build.stdoutFd) || !sameFile(call.pid, errOut, build.stderrFd)) return null;
   const request = nested.parentRequestFd;
   const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
-  const inv = prepareRun(cli.value, settings.value, { env, cwd: caller.cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: caller.umask });
+  const inv = prepareRun(cli.value, settings.value, { env, cwd: caller.cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: caller.umask, view: build.view });
   return inv.ok ? inv.value : null;
 }

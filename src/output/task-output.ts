@@ -2,6 +2,7 @@ import { openSync, writeSync, closeSync, mkdirSync, constants } from "../sys/fs.
 import { dirname } from "node:path";
 import { type StreamWord, clock, joinLine, terminalPrefix, logPrefix, targetStream, isShown } from "./format.ts";
 import { StateWriteError } from "../state/state-error.ts";
+import type { ViewSink } from "./view-sink.ts";
 
 /** How a task's lines are rendered and where they go. */
 export interface OutputConfig {
@@ -16,6 +17,16 @@ export interface OutputConfig {
   logPath: string;
   /** Local time is UTC (format.ts localTimeIsUtc): timestamps need no time zone data. */
   utc?: boolean;
+  /** The build's live view, which then shows the lines instead of the descriptors (terminals only). */
+  view?: ViewSink | null;
+}
+
+/** A line shown on the top-level streams: where it goes and what it is. */
+interface Shown {
+  fd: 1 | 2;
+  timestamp: string;
+  stream: StreamWord;
+  bytes: Uint8Array;
 }
 
 const encoder = new TextEncoder();
@@ -28,7 +39,7 @@ export class TaskOutput {
   private logFd: number | null = null;
   /** The first failure to write the log; later lines then go only to the top-level streams. */
   private logFailure: StateWriteError | null = null;
-  private held: Uint8Array[] = [];
+  private held: Shown[] = [];
   private lastSecond = -1;
   private stamp = "";
 
@@ -39,9 +50,9 @@ export class TaskOutput {
     const ts = this.timestamp();
     this.writeLog(joinLine(logPrefix(ts, stream), bytes));
     if (!isShown(stream, { info: this.config.showInfo, debug: this.config.showDebug })) return;
-    const out = joinLine(terminalPrefix(ts, this.config.name, stream), bytes);
-    if (this.config.quiet) this.held.push(out);
-    else writeAll(targetStream(stream) === "stdout" ? this.config.stdoutFd : this.config.stderrFd, out);
+    const shown: Shown = { fd: targetStream(stream) === "stdout" ? 1 : 2, timestamp: ts, stream, bytes };
+    if (this.config.quiet) this.held.push(shown);
+    else this.show(shown);
   }
 
   /** Emits a runner message at a level. */
@@ -59,12 +70,18 @@ export class TaskOutput {
 
   /** Ends the task's output: quiet mode writes what it held (to stderr) only if the task failed. */
   finish(success: boolean): void {
-    if (this.config.quiet && !success) for (const out of this.held) writeAll(this.config.stderrFd, out);
+    if (this.config.quiet && !success) for (const shown of this.held) this.show({ ...shown, fd: 2 });
     this.held = [];
     if (this.logFd !== null) {
       closeSync(this.logFd);
       this.logFd = null;
     }
+  }
+
+  private show(line: Shown): void {
+    const view = this.config.view;
+    if (view) return view.line(line.fd, { ...line, name: this.config.name });
+    writeAll(line.fd === 1 ? this.config.stdoutFd : this.config.stderrFd, joinLine(terminalPrefix(line.timestamp, this.config.name, line.stream), line.bytes));
   }
 
   private timestamp(): string {

@@ -25,6 +25,7 @@ import { join, relative } from "node:path";
 import { readlinkSync } from "../sys/fs.ts";
 import { nowUs, type Trace } from "../trace/spans.ts";
 import { once } from "../once.ts";
+import type { ViewResult, ViewSink } from "../output/view-sink.ts";
 import { CALL_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue, type CallChannel } from "../nest/function.ts";
 
 /** Everything one invocation needs to run its task. */
@@ -45,6 +46,8 @@ export interface TaskInvocation {
   parent: ParentChannel | null;
   /** The umask the task starts with (a nested call's caller's), or null for this process's own. */
   umask: number | null;
+  /** The build's live view (top level on a terminal), shared by the tasks of this process; or null. */
+  view: ViewSink | null;
   /** Top level: the channel its build's nested calls reach it by, or null (fast path off). */
   nesting: CallChannel | null;
   settings: {
@@ -107,10 +110,12 @@ export async function runTask(inv: TaskInvocation, cancel: TaskCancel, trace: Tr
     stderrFd: inv.toplevelStderr,
     logPath: inv.paths.log,
     utc: inv.settings.timestamps && localTimeIsUtc(inv.env.TZ, localtimeLink),
+    view: inv.view,
   });
   const say = (level: "info" | "warn" | "error" | "debug", text: string) => out.message(level, text);
   const traceStart = nowUs();
   // The parent's log names the subtask's log, so a failure found there can be followed down.
+  if (inv.parent !== null) inv.view?.expectNotices(inv.name);
   inv.parent?.tell(`Starting subtask ${inv.name}`, `Subtask ${inv.name} log: ${relative(inv.stateDir, inv.paths.log)}`);
 
   const lockStart = nowUs();
@@ -118,6 +123,7 @@ export async function runTask(inv: TaskInvocation, cancel: TaskCancel, trace: Tr
   // exits at once then: no result, no status, nothing more to tell.
   const lock = await acquireLock(inv.paths.lock, () => say("debug", `waiting for the lock ${inv.paths.lock}`), () => cancel.signal !== null);
   if (lock === null) {
+    if (inv.parent !== null) inv.view?.forgetNotices(inv.name);
     out.finish(true);
     return cancel.exitCode();
   }
@@ -169,10 +175,12 @@ export async function runTask(inv: TaskInvocation, cancel: TaskCancel, trace: Tr
   // or parallel, find it in the token cache: one token request per build.
   if (report !== null && inv.topLevel) await report.prepare();
   if (cancel.signal !== null) {
+    if (inv.parent !== null) inv.view?.forgetNotices(inv.name);
     out.finish(true);
     lock.release();
     return cancel.exitCode();
   }
+  const viewId = inv.view?.started(inv.name, inv.paths.log);
 
   const seen: { decision: Decision | null } = { decision: null };
   // A state directory that cannot be written fails the task with one error line (state-error.ts).
@@ -201,6 +209,7 @@ export async function runTask(inv: TaskInvocation, cancel: TaskCancel, trace: Tr
   } catch (e) {
     code = failState(e);
   }
+  if (viewId !== undefined) inv.view?.ended(viewId, viewResult(code, seen.decision), inv.paths.log);
   inv.parent?.tell(`Subtask ${inv.name} finished with ${exitStatusText(code)}`);
   out.finish(code === 0);
   trace.endSpan(`task ${inv.name}`, traceStart, { exitCode: code });
@@ -235,9 +244,13 @@ async function runLocked(
 
   const handle = async (request: Request): Promise<string | null> => {
     switch (request.kind) {
-      case "debug":
-        out.line("debug", joinBytes(request.words, 32));
+      case "debug": {
+        const text = joinBytes(request.words, 32);
+        out.line("debug", text);
+        // A subtask's notices: how the view sees tasks of nested executables.
+        inv.view?.notified(Buffer.from(text).toString("utf8"));
         return null;
+      }
       case "invalid":
         say("error", invalidRequestMessage(request));
         say("error", request.reason);
@@ -351,6 +364,14 @@ async function runLocked(
     }
   }
   return code;
+}
+
+/** How a task ended, as the live view counts it. */
+function viewResult(code: number, d: Decision | null): ViewResult {
+  if (code !== 0) return "failed";
+  if (d?.outcome === "skip") return "skipped";
+  if (d?.outcome === "restored") return "restored";
+  return "ran";
 }
 
 function childEnv(inv: TaskInvocation): Record<string, string | undefined> {

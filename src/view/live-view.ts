@@ -114,6 +114,20 @@ export class LiveView {
     if (!this.closed) this.schedule(0);
   }
 
+  /**
+   * Shows a line that is already formatted (with its `\n`), as it is: one a nested executable
+   * wrote to the build's descriptors whose prefix could not be read.
+   */
+  text(fd: 1 | 2, bytes: Uint8Array): void {
+    if (fd === 2 && !this.options.stderrIsTerminal) {
+      this.write(this.stderrFd, bytes);
+      return;
+    }
+    const erase = this.erase();
+    this.write(this.terminalFd, erase === "" ? bytes : Buffer.concat([encoder.encode(erase), bytes]));
+    if (!this.closed) this.schedule(0);
+  }
+
   /** The terminal was resized: re-read its size and redraw (also called on SIGWINCH). */
   resize(): void {
     this.paint();
