@@ -1,4 +1,5 @@
-// Builds ONE executable, dist/taskrunner. The flags are the start-up measurements of
+// Builds ONE executable, dist/taskrunner, for this machine (what the tests run; release.ts builds
+// the release executables with the same functions). The flags are the start-up measurements of
 // ../shared/BUN-NOTES.md: --splitting keeps lazily imported clients (S3, GitHub) out of the
 // start-up parse, --bytecode skips parsing of what is loaded, and --bytecode with top-level
 // await needs --format=esm. --compile-jit-policy=32 multiplies JavaScriptCore's tier-up thresholds
@@ -12,28 +13,32 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-const outfile = "dist/taskrunner";
 const flags = ["--compile", "--splitting", "--bytecode", "--minify", "--format=esm", "--compile-jit-policy=32", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
-await $`bun build src/main.ts ${flags} --outfile ${outfile}`.quiet();
 
-// Profile-guided bytecode layout: the bytecode the cached no-op uses is placed together at the
-// front, so a start reads (and keeps resident) fewer pages of the executable: ~0.5 MiB less
-// peak memory and ~0.3 ms less for the no-op. The profile is recorded from the build just made,
-// so it always matches the code; without it (no git here) the executable works the same.
-const order = recordNoOp(resolve(outfile));
-if (order === null) {
-  console.log(`built ${outfile} (no start-up profile: the no-op could not be recorded)`);
-} else {
-  try {
-    await $`bun build src/main.ts ${flags} --bytecode-order=${order.file} --outfile ${outfile}`.quiet();
-  } finally {
-    order.remove();
-  }
-  console.log(`built ${outfile}`);
+/**
+ * Compiles src/main.ts into `outfile`: for this machine, or for a Bun `--target` such as
+ * `bun-linux-arm64` (Bun fetches that runtime from the npm registry), laid out by `order` if given.
+ */
+export async function compile(outfile: string, options: { target?: string; order?: string } = {}): Promise<void> {
+  const target = options.target === undefined ? [] : [`--target=${options.target}`];
+  const order = options.order === undefined ? [] : [`--bytecode-order=${options.order}`];
+  await $`bun build src/main.ts ${flags} ${target} ${order} --outfile ${outfile}`.quiet();
 }
 
-/** Runs the no-op path (a second run of an unchanged task) with the bytecode-order recorder on. */
-function recordNoOp(exe: string): { file: string; remove: () => void } | null {
+/** A recorded start-up profile: the file for --bytecode-order, and how to remove it. */
+export interface Profile {
+  file: string;
+  remove: () => void;
+}
+
+/**
+ * Profile-guided bytecode layout: the bytecode the cached no-op uses is placed together at the
+ * front, so a start reads (and keeps resident) fewer pages of the executable: ~0.5 MiB less peak
+ * memory and ~0.3 ms less for the no-op. Runs the no-op path (a second run of an unchanged
+ * task) of `exe`, which must run on this machine, with the bytecode-order recorder on; null if
+ * it could not be recorded (no git here, say): the profile is an optimisation only.
+ */
+export function recordNoOp(exe: string): Profile | null {
   const root = mkdtempSync(join(tmpdir(), "taskrunner-build-"));
   const remove = () => rmSync(root, { recursive: true, force: true });
   const work = join(root, "work");
@@ -55,8 +60,8 @@ function recordNoOp(exe: string): { file: string; remove: () => void } | null {
       run(["git", "init", "-q"]) &&
       run(["git", "add", "-A"]) &&
       run(["git", "-c", "user.name=build", "-c", "user.email=build@localhost", "commit", "-qm", "profile"]) &&
-      run([exe, "-n", "t", "bash", "task.sh"]) &&
-      run([exe, "-n", "t", "bash", "task.sh"], { BUN_BYTECODE_ORDER_OUT: file }) &&
+      run([resolve(exe), "-n", "t", "bash", "task.sh"]) &&
+      run([resolve(exe), "-n", "t", "bash", "task.sh"], { BUN_BYTECODE_ORDER_OUT: file }) &&
       Bun.file(file).size > 0;
     if (ok) return { file, remove };
   } catch {
@@ -64,4 +69,26 @@ function recordNoOp(exe: string): { file: string; remove: () => void } | null {
   }
   remove();
   return null;
+}
+
+/** Builds `outfile` for this machine, then again laid out by a profile recorded from that build, so it always matches the code. */
+export async function buildProfiled(outfile: string): Promise<Profile | null> {
+  await compile(outfile);
+  const order = recordNoOp(outfile);
+  if (order !== null) {
+    try {
+      await compile(outfile, { order: order.file });
+    } catch (e) {
+      order.remove();
+      throw e;
+    }
+  }
+  return order;
+}
+
+if (import.meta.main) {
+  const outfile = "dist/taskrunner";
+  const order = await buildProfiled(outfile);
+  order?.remove();
+  console.log(order === null ? `built ${outfile} (no start-up profile: the no-op could not be recorded)` : `built ${outfile}`);
 }

@@ -23,6 +23,16 @@
 //                          but the token cache; the case fails with `!!! leaked` if one does.
 // The script starts in work/, a git repo with no commits; $STATE is the state directory.
 // Paths under the sandbox are shown as $ROOT, build ids in paths as BUILD. UPDATE_GOLDEN=1 rewrites the .out files.
+//
+// Which cases, and through what:
+//   GOLDEN_ONLY="a b ..."    run only these cases (names separated by spaces or commas; a name
+//                            with no case is an error, so a renamed case is not dropped silently)
+//   TASKRUNNER_TEST_EXE=P    run the cases through P instead of dist/taskrunner. P must be called
+//                            `taskrunner`, since tasks start nested runs by that name from PATH
+//                            (P's folder comes first there): a symlink, or a wrapper script such as
+//                            `exec /usr/bin/qemu-aarch64-static dist/taskrunner-linux-arm64 "$@"`,
+//                            as .ci/run does for the arm64 release. Pass `bun test --timeout` with
+//                            room for an emulator: a case then takes seconds, not a fraction of one.
 import { test, expect, afterAll } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync, existsSync, rmSync, mkdirSync, chmodSync } from "node:fs";
 import { startS3, startFaultyS3, refusingEndpoint, s3Env, type S3Server, type FaultMode } from "./helpers/s3.ts";
@@ -32,7 +42,7 @@ import { githubSetup, parseGithubOptions, type GithubOptions } from "./helpers/g
 
 const DIR = join(import.meta.dir, "t");
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
-const only = process.env.GOLDEN_ONLY;
+const only = (process.env.GOLDEN_ONLY ?? "").split(/[\s,]+/).filter(Boolean);
 
 interface Directives {
   toplevel: boolean;
@@ -142,11 +152,13 @@ async function runCase(name: string, nestingEnv: Record<string, string>): Promis
   return output;
 }
 
-const cases = readdirSync(DIR)
+const allCases = readdirSync(DIR)
   .filter((f) => f.endsWith(".txt"))
   .map((f) => basename(f, ".txt"))
-  .filter((n) => !only || n === only)
   .sort();
+const unknown = only.filter((n) => !allCases.includes(n));
+if (unknown.length > 0) throw new Error(`GOLDEN_ONLY names no such case: ${unknown.join(" ")} (test/t/NAME.txt)`);
+const cases = only.length === 0 ? allCases : allCases.filter((n) => only.includes(n));
 
 test("the executable is built", () => {
   expect(existsSync(EXE)).toBe(true);

@@ -12,57 +12,45 @@
 // as they were.
 import { CString, ptr, read, type Pointer } from "bun:ffi";
 import { cMemory, cString, cView, errno, libc, statxAt } from "./libc.ts";
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, errnos, openFlags, STATX_SIZE } from "./linux.ts";
 
-export const constants = {
-  O_RDONLY: 0,
-  O_WRONLY: 1,
-  O_RDWR: 2,
-  O_CREAT: 0o100,
-  O_EXCL: 0o200,
-  O_TRUNC: 0o1000,
-  O_APPEND: 0o2000,
-  O_NONBLOCK: 0o4000,
-  O_DIRECTORY: 0o200000,
-  O_CLOEXEC: 0o2000000,
-  COPYFILE_EXCL: 1,
-} as const;
+/** open(2) flags (by architecture where they differ: see linux.ts), as node:fs's `constants`. */
+export const constants = { ...openFlags, COPYFILE_EXCL: 1 } as const;
 
-const AT_FDCWD = -100;
-const EINTR = 4;
-const ENOENT = 2;
-const EEXIST = 17;
+const { EINTR, ENOENT, ENOTDIR, EEXIST } = errnos;
 
-// errno -> [code, text], as libuv (and so node:fs) words them.
-const ERRORS: Record<number, [string, string]> = {
-  1: ["EPERM", "operation not permitted"],
-  2: ["ENOENT", "no such file or directory"],
-  4: ["EINTR", "interrupted system call"],
-  5: ["EIO", "i/o error"],
-  9: ["EBADF", "bad file descriptor"],
-  11: ["EAGAIN", "resource temporarily unavailable"],
-  12: ["ENOMEM", "not enough memory"],
-  13: ["EACCES", "permission denied"],
-  16: ["EBUSY", "resource busy or locked"],
-  17: ["EEXIST", "file already exists"],
-  18: ["EXDEV", "cross-device link not permitted"],
-  20: ["ENOTDIR", "not a directory"],
-  21: ["EISDIR", "illegal operation on a directory"],
-  22: ["EINVAL", "invalid argument"],
-  23: ["ENFILE", "file table overflow"],
-  24: ["EMFILE", "too many open files"],
-  27: ["EFBIG", "file too large"],
-  28: ["ENOSPC", "no space left on device"],
-  30: ["EROFS", "read-only file system"],
-  32: ["EPIPE", "broken pipe"],
-  36: ["ENAMETOOLONG", "name too long"],
-  39: ["ENOTEMPTY", "directory not empty"],
-  40: ["ELOOP", "too many symbolic links encountered"],
-  122: ["EDQUOT", "disk quota exceeded"],
+// What each errno says, as libuv (and so node:fs) words it.
+const TEXTS: Record<keyof typeof errnos, string> = {
+  EPERM: "operation not permitted",
+  ENOENT: "no such file or directory",
+  EINTR: "interrupted system call",
+  EIO: "i/o error",
+  EBADF: "bad file descriptor",
+  EAGAIN: "resource temporarily unavailable",
+  ENOMEM: "not enough memory",
+  EACCES: "permission denied",
+  EBUSY: "resource busy or locked",
+  EEXIST: "file already exists",
+  EXDEV: "cross-device link not permitted",
+  ENOTDIR: "not a directory",
+  EISDIR: "illegal operation on a directory",
+  EINVAL: "invalid argument",
+  ENFILE: "file table overflow",
+  EMFILE: "too many open files",
+  EFBIG: "file too large",
+  ENOSPC: "no space left on device",
+  EROFS: "read-only file system",
+  EPIPE: "broken pipe",
+  ENAMETOOLONG: "name too long",
+  ENOTEMPTY: "directory not empty",
+  ELOOP: "too many symbolic links encountered",
+  EDQUOT: "disk quota exceeded",
 };
+const ERRORS = new Map(Object.entries(errnos).map(([code, e]) => [e as number, [code, TEXTS[code as keyof typeof errnos]] as const]));
 
 /** An error as node:fs throws it. */
 export function fsError(e: number, syscall: string, path?: PathLike, dest?: PathLike): NodeJS.ErrnoException {
-  const [code, text] = ERRORS[e] ?? [`E${e}`, `error ${e}`];
+  const [code, text] = ERRORS.get(e) ?? [`E${e}`, `error ${e}`];
   const where = path === undefined ? "" : ` '${show(path)}'${dest === undefined ? "" : ` -> '${show(dest)}'`}`;
   const error = new Error(`${code}: ${text}, ${syscall}${where}`) as NodeJS.ErrnoException;
   error.code = code;
@@ -85,12 +73,12 @@ function mem() {
   if (memory === null) {
     const io = cMemory(IO_BYTES);
     const times = cMemory(32);
-    memory = { io, ioView: cView(io, IO_BYTES), scratch: cMemory(256), times, timesView: new BigInt64Array(cView(times, 32).buffer) };
+    memory = { io, ioView: cView(io, IO_BYTES), scratch: cMemory(STATX_SIZE), times, timesView: new BigInt64Array(cView(times, 32).buffer) };
   }
   return memory;
 }
 
-const cPath = (p: PathLike, slot: 0 | 1 = 0): Pointer => cString(p, slot, (long) => fsError(36, "open", long));
+const cPath = (p: PathLike, slot: 0 | 1 = 0): Pointer => cString(p, slot, (long) => fsError(errnos.ENAMETOOLONG, "open", long));
 
 /** Retries a call interrupted by a signal; -1 with errno otherwise is the caller's to throw. */
 function retrying(call: () => number): number {
@@ -222,9 +210,9 @@ function statFromScratch(): Stat {
 }
 
 function statAt(path: PathLike, follow: boolean, syscall: string): Stat | undefined {
-  const e = statxAt(AT_FDCWD, cPath(path), follow ? 0 : 0x100, scratch());
+  const e = statxAt(AT_FDCWD, cPath(path), follow ? 0 : AT_SYMLINK_NOFOLLOW, scratch());
   if (e === 0) return statFromScratch();
-  if (e === ENOENT || e === 20) return undefined;
+  if (e === ENOENT || e === ENOTDIR) return undefined;
   throw fsError(e, syscall, path);
 }
 
@@ -246,7 +234,6 @@ export function lstatSync(path: PathLike, options: { throwIfNoEntry?: boolean } 
 }
 
 export function fstatSync(fd: number): Stat {
-  const AT_EMPTY_PATH = 0x1000;
   const e = statxAt(fd, cPath(""), AT_EMPTY_PATH, scratch());
   if (e !== 0) throw fsError(e, "fstat");
   return statFromScratch();
@@ -348,6 +335,6 @@ export function copyFileSync(from: PathLike, to: PathLike, flags = 0): void {
   try {
     writeFileSync(to, readFileSync(from), { flag: flags & constants.COPYFILE_EXCL ? "wx" : "w", mode: 0o666 });
   } catch (e) {
-    throw fsError(-((e as NodeJS.ErrnoException).errno ?? -5), "copyfile", from, to);
+    throw fsError(-((e as NodeJS.ErrnoException).errno ?? -errnos.EIO), "copyfile", from, to);
   }
 }

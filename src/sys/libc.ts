@@ -1,16 +1,14 @@
 import { dlopen, FFIType, read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, errnos, LOCK_EX, LOCK_NB, openFlags, STATX_BASIC_STATS } from "./linux.ts";
 
 // Bun has no API for real pipes (its "pipe" stdio is a socketpair, which breaks /dev/stdout in
 // tasks) nor for flock(2); both come from libc. dlopen costs ~0.3 ms, so it is done on first use.
 // statx(2) relative to an open directory is here because node:fs's lstat costs about twice the
 // system call in object creation, on a path that stats every input file (stat-fingerprint.ts).
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-/** flock(2) operations. */
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
-const EWOULDBLOCK = 11;
-const EINTR = 4;
+// The numbers these calls take and return are in linux.ts, chosen by architecture where they differ.
+
+export { LOCK_EX };
+const { EAGAIN, EINTR, ENOENT, ENOTDIR } = errnos;
 
 type Lib = ReturnType<typeof open>;
 let lib: Lib | undefined;
@@ -81,7 +79,7 @@ export function errno(): number {
 export function pipe(): [number, number] {
   const fds = cMemory(8);
   try {
-    if (libc().pipe2(fds, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${errno()})`);
+    if (libc().pipe2(fds, openFlags.O_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${errno()})`);
     return [read.i32(fds, 0), read.i32(fds, 4)];
   } finally {
     freeMemory(fds);
@@ -93,18 +91,11 @@ export function tryFlock(fd: number, op: number): boolean {
   for (;;) {
     if (libc().flock(fd, op | LOCK_NB) === 0) return true;
     const e = errno();
-    if (e === EWOULDBLOCK) return false;
+    if (e === EAGAIN) return false; // EWOULDBLOCK is EAGAIN on Linux
     if (e !== EINTR) throw new Error(`flock failed (errno ${e})`);
   }
 }
 
-export { O_NONBLOCK };
-
-const AT_FDCWD = -100;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const STATX_BASIC_STATS = 0x7ff;
-const ENOENT = 2;
-const ENOTDIR = 20;
 /** The longest path (bytes) a C string here takes. */
 export const PATH_ROOM = 8190;
 let pathMemory: [Pointer, Buffer][] | null = null;
@@ -134,7 +125,7 @@ const defaultTooLong = (p: string | Uint8Array): Error => new Error(`path too lo
 
 /**
  * lstat of `name` relative to `dirFd` (or an absolute path with dirFd null), the struct statx
- * (256 bytes) written at the address `dest`; read it with bun:ffi's `read` or hash it natively,
+ * (STATX_SIZE bytes) written at the address `dest`; read it with bun:ffi's `read` or hash it natively,
  * never through a typed array the JIT may have read before. True, or false if it does not
  * exist (ENOENT, ENOTDIR; nothing is written then). Other errors throw. `followSymlink` makes
  * it a stat.

@@ -1,11 +1,24 @@
 import { mkdtempSync, mkdirSync, writeFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
-/** The compiled executable under test (built by `npm test` before `bun test` runs). */
-export const EXE = resolve(import.meta.dir, "../../dist/taskrunner");
+/**
+ * The compiled executable under test: `dist/taskrunner` (built by `npm test` before `bun test`
+ * runs), or `TASKRUNNER_TEST_EXE`, e.g. a wrapper that runs the arm64 release under qemu.
+ */
+export const EXE = testedExecutable(process.env.TASKRUNNER_TEST_EXE);
 /** The folder holding the executable, put first on PATH in tests. */
-export const EXE_DIR = resolve(import.meta.dir, "../../dist");
+export const EXE_DIR = dirname(EXE);
+
+function testedExecutable(given: string | undefined): string {
+  if (given === undefined || given === "") return resolve(import.meta.dir, "../../dist/taskrunner");
+  // Tasks start nested runs as `taskrunner` from PATH, where EXE_DIR comes first: any other
+  // name there would silently test dist/taskrunner or whatever else PATH holds.
+  if (basename(given) !== "taskrunner") {
+    throw new Error(`TASKRUNNER_TEST_EXE must name a file called taskrunner (a symlink or a wrapper script), not ${JSON.stringify(given)}`);
+  }
+  return resolve(given);
+}
 
 /** A fresh sandbox: a temp dir with a HOME holding a git config, a state dir and a work dir. */
 export interface Sandbox {
