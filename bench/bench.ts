@@ -16,7 +16,8 @@
 // BENCH_RUNS (default 31, at least 15), BENCH_SKIP_100K=1 (skip the slow 100,000-file repo),
 // BENCH_QUICK=1 (W1, W3 and W4 only),
 // BENCH_KEEP=1 (keep the temp dir and print it), BENCH_EXE (another build to
-// measure; nested tasks find it on PATH, so it must be named taskrunner).
+// measure; nested tasks find it on PATH, so it must be named taskrunner), BENCH_BASELINE_EXE
+// (an earlier build, measured beside this one on W1's no-op: "W1 within noise of before").
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -199,6 +200,8 @@ const w1: Workload[] = [
   },
 ];
 if (turbo.ok) w1.push({ name: "peer: turbo (native) cache hit", cmd: [turbo.exe, "run", "t", "--output-logs=none"], check: turboCheck });
+const baseline = process.env.BENCH_BASELINE_EXE;
+if (baseline) w1.push({ name: "baseline build: no-op (BENCH_BASELINE_EXE)", cmd: [resolve(baseline), "-n", "b", "bash", "task.sh"] });
 rows.push(...measure("W1 1 file", repo1, w1));
 
 // W3: the top-level task has no snapshot (it always runs); its 50 nested tasks all skip.
@@ -280,6 +283,7 @@ for (const g of ["W1 1 file", "W2 10k files", "W2 100k files"]) {
   ratio(`${g}: taskrunner / shell hash floor`, find(g, "taskrunner no-op ("), find(g, "floor: shell"));
 }
 ratio("W1: taskrunner / --version start-up", w1noop, find("W1 1 file", "floor: taskrunner --version"));
+ratio("W1: taskrunner / baseline build", w1noop, find("W1 1 file", "baseline build"));
 const w3 = find("W3 50 nested", "taskrunner: top + 50");
 const w3top = find("W3 50 nested", "taskrunner: top task alone");
 if (w3 && w3top) {

@@ -1,4 +1,5 @@
 import { fstatSync, writeSync } from "./sys/fs.ts";
+import { isTerminal } from "./sys/libc.ts";
 import { resolve } from "node:path";
 import { version } from "../package.json" with { type: "json" };
 import { parseCli, usage } from "./cli.ts";
@@ -16,20 +17,6 @@ import { once } from "./once.ts";
 function fail(message: string): never {
   writeSync(2, `taskrunner: ${message}\n`);
   process.exit(1);
-}
-
-/**
- * Whether `fd` is a terminal. A pipe or a file (the usual stdout of scripts and CI) is told from
- * its stat alone; only a character device asks node:tty, so the no-op path does not load it.
- */
-function isTerminal(fd: number): boolean {
-  try {
-    if ((fstatSync(fd).mode & 0o170000) !== 0o020000) return false;
-  } catch {
-    return false;
-  }
-  const { isatty } = require("node:tty") as typeof import("node:tty");
-  return isatty(fd);
 }
 
 /** A descriptor number inherited from the build, if it is really open here. */
@@ -118,7 +105,11 @@ async function main(): Promise<number> {
   if (inv.topLevel && settings.fastNesting) {
     const build = { buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router, view: inv.view };
     // The serving code is loaded with the first call: a build without nested calls never has it.
-    const serving = once(() => import("./nest/serve.ts").then(({ nestedCallHandler }) => nestedCallHandler(build)));
+    const serving = once(() => {
+      // Serving calls is not start-up code: the same code runs for every nested task from now on.
+      Bun.unsafe.setJITPolicy(1);
+      return import("./nest/serve.ts").then(({ nestedCallHandler }) => nestedCallHandler(build));
+    });
     server = startCallServer(
       async (request, session) => (await serving())(request, session),
       (why) => writeSync(inv.toplevelStderr, `taskrunner: refused a connection to the build's nested-call channel: ${why}\n`),

@@ -18,18 +18,30 @@ export function readCaller(pid: number): { cwd: string; umask: number } | null {
   }
 }
 
+/** Which file an open descriptor is: device and inode. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The file descriptor `fd` of process `pid` is, or null if it is not open (or not ours to see). */
+export function callerFile(pid: number, fd: number): FileIdentity | null {
+  const st = statSync(`/proc/${pid}/fd/${fd}`, { throwIfNoEntry: false });
+  return st === undefined ? null : { dev: st.dev, ino: st.ino };
+}
+
+/** The file descriptor `fd` of this process is. */
+export function ownFile(fd: number): FileIdentity {
+  const st = fstatSync(fd);
+  return { dev: st.dev, ino: st.ino };
+}
+
+/** Whether two identities are the same file. */
+export function sameFile(a: FileIdentity | null, b: FileIdentity): boolean {
+  return a !== null && a.dev === b.dev && a.ino === b.ino;
+}
+
 /** Whether descriptor `fd` of process `pid` is open. */
 export function callerHasFd(pid: number, fd: number): boolean {
   return lstatSync(`/proc/${pid}/fd/${fd}`, { throwIfNoEntry: false }) !== undefined;
-}
-
-/** Whether descriptor `fd` of process `pid` is the same file as descriptor `own` of this process. */
-export function sameFile(pid: number, fd: number, own: number): boolean {
-  try {
-    const theirs = statSync(`/proc/${pid}/fd/${fd}`);
-    const ours = fstatSync(own);
-    return theirs.dev === ours.dev && theirs.ino === ours.ino;
-  } catch {
-    return false;
-  }
 }

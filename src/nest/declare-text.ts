@@ -23,163 +23,97 @@ export interface DeclaredFunction {
 export class DeclareSyntaxError extends Error {}
 
 const ANSI_C_SIMPLE: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11, "\\": 92, "'": 39, '"': 34, "?": 63 };
-const DOUBLE_QUOTE_ESCAPED = new Set([0x24, 0x60, 0x22, 0x5c]); // $ ` " \
 
-/** A reader over the bytes of one section. */
-class Cursor {
-  at = 0;
-  constructor(readonly bytes: Uint8Array) {}
-  get done(): boolean {
-    return this.at >= this.bytes.length;
-  }
-  peek(offset = 0): number {
-    return this.bytes[this.at + offset] ?? -1;
-  }
-  fail(what: string): never {
-    const context = Buffer.from(this.bytes.subarray(Math.max(0, this.at - 20), this.at + 20)).toString("latin1");
-    throw new DeclareSyntaxError(`${what} at byte ${this.at} (near ${JSON.stringify(context)})`);
-  }
-  expect(text: string): void {
-    for (let i = 0; i < text.length; i++) if (this.peek(i) !== text.charCodeAt(i)) this.fail(`expected ${JSON.stringify(text)}`);
-    this.at += text.length;
-  }
-  /** Bytes up to (not including) the first byte in `stops`, or to the end. */
-  until(stops: string): string {
-    const start = this.at;
-    while (!this.done && !stops.includes(String.fromCharCode(this.peek()))) this.at++;
-    return Buffer.from(this.bytes.subarray(start, this.at)).toString("latin1");
-  }
-}
+// The section is read as latin1, one character per byte, and taken apart with sticky regular
+// expressions: the engine scans, not a loop in JavaScript (this runs for every nested call, on
+// every variable of the caller's environment). Values stay latin1 "byte strings" until the end.
+const HEAD = /declare -*([A-Za-z]*) ([^=\n]+)(=?)/y;
+const DOUBLE = /"((?:[^"\\]|\\[\s\S])*)"/y;
+const ANSI = /\$'((?:[^'\\]|\\[\s\S])*)'/y;
+const SINGLE = /'([^']*)'/y;
+const BARE = /(?:[^\s)"'$\\]|\\[\s\S]|\$(?!'))+/y;
+const INDEX = / *\[[^\]]*\]=/y;
+const DOUBLE_ESCAPE = /\\([$`"\\\n])/g;
+const ANSI_ESCAPE = /\\(?:([abeEfnrtv\\'"?])|([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|([uU])([0-9A-Fa-f]{1,8})|c([\s\S])|([\s\S]))/g;
 
 /** Parses `declare -p NAME...` / `declare -px` output into its variables, in order. */
 export function parseDeclared(bytes: Uint8Array): Declared[] {
-  const c = new Cursor(bytes);
+  const s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
   const out: Declared[] = [];
-  while (!c.done) {
-    if (c.peek() === 10) {
-      c.at++;
+  let at = 0;
+  while (at < s.length) {
+    if (s.charCodeAt(at) === 10) {
+      at++;
       continue;
     }
-    c.expect("declare ");
-    const flags = c.until(" ").replace(/^-+/, "");
-    c.expect(" ");
-    const name = c.until("=\n");
-    if (name === "") c.fail("expected a variable name");
+    HEAD.lastIndex = at;
+    const head = HEAD.exec(s);
+    if (head === null) fail(s, at, 'expected "declare -FLAGS NAME"');
+    at = HEAD.lastIndex;
     let value: Declared["value"] = null;
-    if (c.peek() === 0x3d) {
-      c.at++;
-      value = c.peek() === 0x28 ? readArray(c) : readValue(c);
+    if (head[3] === "=") {
+      if (s[at] === "(") {
+        const items: Uint8Array[] = [];
+        at++;
+        for (;;) {
+          while (s[at] === " ") at++;
+          if (s[at] === ")") {
+            at++;
+            break;
+          }
+          INDEX.lastIndex = at;
+          if (INDEX.exec(s) === null) fail(s, at, "expected [INDEX]= or )");
+          const word = readWord(s, INDEX.lastIndex);
+          items.push(Buffer.from(word.value, "latin1"));
+          at = word.end;
+        }
+        value = items;
+      } else {
+        const word = readWord(s, at);
+        value = Buffer.from(word.value, "latin1");
+        at = word.end;
+      }
     }
-    if (!c.done) c.expect("\n");
-    out.push({ name, flags, value });
+    if (at < s.length && s.charCodeAt(at) !== 10) fail(s, at, "expected the end of the line");
+    out.push({ name: head[2]!, flags: head[1]!, value });
   }
   return out;
 }
 
-/** `([0]="a" [1]=$'b\n' )`: the elements in the order printed (bash prints them by index). */
-function readArray(c: Cursor): Uint8Array[] {
-  c.expect("(");
-  const items: Uint8Array[] = [];
+/** One word from `at`: "...", $'...', '...' and unquoted parts, up to a space, `)` or newline. */
+function readWord(s: string, at: number): { value: string; end: number } {
+  let value = "";
   for (;;) {
-    while (c.peek() === 0x20) c.at++;
-    if (c.peek() === 0x29) {
-      c.at++;
-      return items;
-    }
-    c.expect("[");
-    c.until("]");
-    c.expect("]=");
-    items.push(readValue(c));
+    const c = s[at];
+    if (c === undefined || c === " " || c === "\n" || c === ")") return { value, end: at };
+    const re = c === '"' ? DOUBLE : c === "'" ? SINGLE : c === "$" && s[at + 1] === "'" ? ANSI : BARE;
+    re.lastIndex = at;
+    const m = re.exec(s);
+    if (m === null) fail(s, at, c === '"' || c === "'" || c === "$" ? "an unterminated quotation" : "a word");
+    at = re.lastIndex;
+    if (re === DOUBLE) value += m[1]!.includes("\\") ? m[1]!.replace(DOUBLE_ESCAPE, (_, e: string) => (e === "\n" ? "" : e)) : m[1]!;
+    else if (re === ANSI) value += m[1]!.includes("\\") ? m[1]!.replace(ANSI_ESCAPE, ansiEscape) : m[1]!;
+    else if (re === SINGLE) value += m[1]!;
+    else value += m[0].replace(/\\([\s\S])/g, "$1");
   }
 }
 
-/** One word: a sequence of "...", $'...', '...' and unquoted bytes up to a space, `)` or newline. */
-function readValue(c: Cursor): Uint8Array {
-  const out: number[] = [];
-  for (;;) {
-    const b = c.peek();
-    if (b === -1 || b === 0x20 || b === 0x0a || b === 0x29) return Uint8Array.from(out);
-    if (b === 0x22) readDoubleQuoted(c, out);
-    else if (b === 0x24 && c.peek(1) === 0x27) readAnsiC(c, out);
-    else if (b === 0x27) {
-      c.at++;
-      while (c.peek() !== 0x27) {
-        if (c.done) c.fail("unterminated '...'");
-        out.push(c.peek());
-        c.at++;
-      }
-      c.at++;
-    } else if (b === 0x5c) {
-      c.at++;
-      if (c.done) c.fail("a backslash at the end");
-      out.push(c.peek());
-      c.at++;
-    } else {
-      out.push(b);
-      c.at++;
-    }
+/** One ANSI-C escape as latin1 bytes: octal and hex are bytes, \u and \U characters in UTF-8. */
+function ansiEscape(whole: string, simple?: string, octal?: string, hex?: string, u?: string, code?: string, control?: string, other?: string): string {
+  if (simple !== undefined) return String.fromCharCode(ANSI_C_SIMPLE[simple]!);
+  if (octal !== undefined) return String.fromCharCode(Number.parseInt(octal, 8) & 0xff);
+  if (hex !== undefined) return String.fromCharCode(Number.parseInt(hex, 16));
+  if (u !== undefined && code !== undefined) {
+    const digits = code.slice(0, u === "u" ? 4 : 8);
+    const cp = Math.min(Number.parseInt(digits, 16), 0x10ffff);
+    return Buffer.from(String.fromCodePoint(cp), "utf8").toString("latin1") + code.slice(digits.length);
   }
+  if (control !== undefined) return String.fromCharCode(control.charCodeAt(0) & 0x1f);
+  return whole.slice(0, 1) + (other ?? "");
 }
 
-function readDoubleQuoted(c: Cursor, out: number[]): void {
-  c.at++;
-  for (;;) {
-    if (c.done) c.fail('unterminated "..."');
-    const b = c.peek();
-    if (b === 0x22) {
-      c.at++;
-      return;
-    }
-    if (b === 0x5c && (DOUBLE_QUOTE_ESCAPED.has(c.peek(1)) || c.peek(1) === 0x0a)) {
-      // \<newline> is a line continuation: both go.
-      if (c.peek(1) !== 0x0a) out.push(c.peek(1));
-      c.at += 2;
-      continue;
-    }
-    out.push(b);
-    c.at++;
-  }
-}
-
-function readAnsiC(c: Cursor, out: number[]): void {
-  c.at += 2;
-  for (;;) {
-    if (c.done) c.fail("unterminated $'...'");
-    const b = c.peek();
-    if (b === 0x27) {
-      c.at++;
-      return;
-    }
-    c.at++;
-    if (b !== 0x5c) {
-      out.push(b);
-      continue;
-    }
-    const e = String.fromCharCode(c.peek());
-    c.at++;
-    const simple = ANSI_C_SIMPLE[e];
-    if (simple !== undefined) out.push(simple);
-    else if (e >= "0" && e <= "7") out.push(digits(c, e, 8, 2) & 0xff);
-    else if (e === "x") out.push(digits(c, "", 16, 2));
-    else if (e === "u" || e === "U") out.push(...Buffer.from(String.fromCodePoint(Math.min(digits(c, "", 16, e === "u" ? 4 : 8), 0x10ffff)), "utf8"));
-    else if (e === "c") {
-      out.push(c.peek() & 0x1f);
-      c.at++;
-    } else out.push(0x5c, e.charCodeAt(0));
-  }
-}
-
-/** Up to `max` more digits of `radix` after `first`; the number they make. */
-function digits(c: Cursor, first: string, radix: number, max: number): number {
-  let text = first;
-  for (let i = 0; i < max; i++) {
-    const ch = String.fromCharCode(c.peek());
-    if (Number.isNaN(Number.parseInt(ch, radix))) break;
-    text += ch;
-    c.at++;
-  }
-  if (text === "") c.fail("an escape without digits");
-  return Number.parseInt(text, radix);
+function fail(s: string, at: number, what: string): never {
+  throw new DeclareSyntaxError(`${what} at byte ${at} (near ${JSON.stringify(s.slice(Math.max(0, at - 20), at + 20))})`);
 }
 
 /**

@@ -11,7 +11,7 @@ import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
 import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
-import { callerHasFd, readCaller, sameFile } from "./caller.ts";
+import { callerFile, callerHasFd, ownFile, readCaller, sameFile, type FileIdentity } from "./caller.ts";
 import { parseCall, type NestedCall } from "./request.ts";
 import type { CallHandler } from "./server.ts";
 
@@ -26,15 +26,25 @@ export interface ServedBuild {
   view: ViewSink | null;
 }
 
+/** What serving calls reuses from one call to the next. */
+interface Known {
+  /** The files of this process's top-level descriptors. */
+  stdout: FileIdentity;
+  stderr: FileIdentity;
+  /** Where PATH (with a working directory, for relative entries) finds the executable. */
+  exe: Map<string, string | null>;
+}
+
 /**
  * Runs each nested call of the build as a task of this process. Loaded on the first call (main
  * imports it lazily): a build without nested calls never parses this code.
  */
 export function nestedCallHandler(build: ServedBuild): CallHandler {
+  const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map() };
   return async (request, session) => {
     const call = parseCall(request);
     // A request the parser cannot read is the executable's to run: it gets what bash gives.
-    const inv = call.ok ? prepareNested(call.value, build) : null;
+    const inv = call.ok ? prepareNested(call.value, build, known) : null;
     if (inv === null) return session.fallback();
     session.accept();
     const cancel = build.router.add();
@@ -52,14 +62,17 @@ export function nestedCallHandler(build: ServedBuild): CallHandler {
 }
 
 /** The invocation a nested executable started by the caller would run, or null: let it run. */
-export function prepareNested(call: NestedCall, build: ServedBuild): TaskInvocation | null {
+function prepareNested(call: NestedCall, build: ServedBuild, known: Known): TaskInvocation | null {
   const cli = parseCli(call.argv);
   if (!cli.ok || cli.value.kind !== "run") return null;
   const env: Record<string, string> = { ...call.env };
   const caller = readCaller(call.pid);
   if (caller === null) return null;
   // Bash puts the path of the command it runs in `_`: the executable's, as the caller's PATH finds it.
-  const exe = Bun.which("taskrunner", { PATH: env.PATH ?? "", cwd: caller.cwd });
+  const path = env.PATH ?? "";
+  const key = `${path}\0${caller.cwd}`;
+  let exe = known.exe.get(key);
+  if (exe === undefined) known.exe.set(key, (exe = Bun.which("taskrunner", { PATH: path, cwd: caller.cwd })));
   if (exe !== null) env._ = exe;
   const settings = readSettings(env);
   if (!settings.ok || !settings.value.fastNesting) return null;
@@ -69,9 +82,9 @@ export function prepareNested(call: NestedCall, build: ServedBuild): TaskInvocat
   if (nested === null || nested.buildId !== build.buildId) return null;
   // The executable writes to the build's descriptors where they are open in its process, else
   // to its own stdout and stderr: served here, those must be this process's descriptors.
-  const out = nested.stdoutFd !== null && callerHasFd(call.pid, nested.stdoutFd) ? nested.stdoutFd : 1;
-  const errOut = nested.stderrFd !== null && callerHasFd(call.pid, nested.stderrFd) ? nested.stderrFd : 2;
-  if (!sameFile(call.pid, out, build.stdoutFd) || !sameFile(call.pid, errOut, build.stderrFd)) return null;
+  const out = (nested.stdoutFd === null ? null : callerFile(call.pid, nested.stdoutFd)) ?? callerFile(call.pid, 1);
+  const errOut = (nested.stderrFd === null ? null : callerFile(call.pid, nested.stderrFd)) ?? callerFile(call.pid, 2);
+  if (!sameFile(out, known.stdout) || !sameFile(errOut, known.stderr)) return null;
   const request = nested.parentRequestFd;
   const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
   const inv = prepareRun(cli.value, settings.value, { env, cwd: caller.cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: caller.umask, view: build.view });

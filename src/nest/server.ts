@@ -28,9 +28,12 @@ export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
  * Returns the length of the request, or -1 while more is to come.
  */
 export function requestLength(bytes: Uint8Array): number {
-  let nuls = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0 && ++nuls === 3) return i + 1;
-  return -1;
+  let at = -1;
+  for (let nuls = 0; nuls < 3; nuls++) {
+    at = bytes.indexOf(0, at + 1);
+    if (at === -1) return -1;
+  }
+  return at + 1;
 }
 
 /** The secret line of a request, once its newline has arrived; null before. */
@@ -87,7 +90,7 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
           if (c.taken) return;
           c.chunks.push(chunk);
           c.size += chunk.length;
-          for (const b of chunk) if (b === 0) c.nuls++;
+          c.nuls += countNuls(chunk);
           if (c.size > MAX_REQUEST_BYTES) return refuse(socket, "a request larger than the limit");
           if (!c.authenticated) {
             const line = secretOf(joined(c));
@@ -139,7 +142,7 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
   function swallow(socket: Bun.Socket<Connection>, chunk: Uint8Array): void {
     const c = socket.data;
     c.size += chunk.length;
-    for (const b of chunk) if (b === 0) c.nuls++;
+    c.nuls += countNuls(chunk);
     if (c.nuls >= 3 || c.size > MAX_REQUEST_BYTES) return hangUp(socket);
     clearTimeout(c.refused ?? undefined);
     c.refused = setTimeout(() => socket.terminate(), REFUSED_IDLE_MS);
@@ -183,6 +186,13 @@ function sessionOf(socket: Bun.Socket<Connection>): CallSession {
     finish: (code) => send(`X${code}`, true),
     fallback: () => send("F", true),
   };
+}
+
+// indexOf, not a loop over the bytes: requests are kilobytes, and this code runs cold.
+function countNuls(chunk: Uint8Array): number {
+  let n = 0;
+  for (let at = chunk.indexOf(0); at !== -1; at = chunk.indexOf(0, at + 1)) n++;
+  return n;
 }
 
 function joined(c: Connection): Uint8Array {

@@ -33,6 +33,7 @@ function open() {
     readdir: { args: [FFIType.ptr], returns: FFIType.ptr },
     closedir: { args: [FFIType.ptr], returns: FFIType.i32 },
     readlink: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+    isatty: { args: [FFIType.i32], returns: FFIType.i32 },
     realpath: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
     free: { args: [FFIType.ptr], returns: FFIType.void },
     malloc: { args: [FFIType.u64], returns: FFIType.ptr },
@@ -87,6 +88,11 @@ export function pipe(): [number, number] {
 }
 
 /** Non-blocking flock: true if taken, false if another holder has it; throws on other errors. */
+/** Whether `fd` is a terminal (isatty(3): the TCGETS ioctl), without loading node:tty. */
+export function isTerminal(fd: number): boolean {
+  return libc().isatty(fd) === 1;
+}
+
 export function tryFlock(fd: number, op: number): boolean {
   for (;;) {
     if (libc().flock(fd, op | LOCK_NB) === 0) return true;
