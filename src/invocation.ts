@@ -22,6 +22,8 @@ export interface Surroundings {
   umask: number | null;
   /** The build's live view, if this process shows one (terminals only). */
   view: ViewSink | null;
+  /** Whether to rehearse the stat memo while the task's bash starts (run.ts). */
+  rehearse: boolean;
 }
 
 /**
@@ -90,6 +92,7 @@ export function prepareRun(run: Extract<Invocation, { kind: "run" }>, settings: 
     parent: at.parent,
     umask: at.umask,
     view: at.view,
+    rehearse: at.rehearse,
     nesting: null,
     settings,
     remote,

@@ -85,6 +85,7 @@ async function main(): Promise<number> {
     parent: parentFd === null ? null : pipeParent(parentFd),
     umask: null,
     view: null,
+    rehearse: true,
   });
   if (!prepared.ok) fail(prepared.error);
   const inv = prepared.value;

@@ -1,18 +1,17 @@
 // What a nested call takes from its caller's process, read in /proc: the working directory (a
-// subshell's `cd` included, symlinks resolved as getcwd does), the umask, and which files its
-// descriptors are. Each is what a nested executable started by that caller would inherit.
-import { lstatSync, fstatSync, readFileOrNull, readlinkSync, statSync } from "../sys/fs.ts";
+// subshell's `cd` included, symlinks resolved as getcwd does) and which files its descriptors
+// are. Each is what a nested executable started by that caller would inherit.
+import { lstatSync, fstatSync, readlinkSync, statSync } from "../sys/fs.ts";
 
-/** The caller's working directory and umask; null if its /proc entry cannot be read. */
-export function readCaller(pid: number): { cwd: string; umask: number } | null {
+/**
+ * The caller's working directory, as getcwd would give it in that process (symlinks resolved, a
+ * subshell's `cd` included); null if it is gone or its /proc entry cannot be read.
+ */
+export function callerCwd(pid: number): string | null {
   try {
     const cwd = readlinkSync(`/proc/${pid}/cwd`);
     // A removed directory: the executable would fail to start there; let it say so.
-    if (cwd.endsWith(" (deleted)") || !cwd.startsWith("/")) return null;
-    const status = readFileOrNull(`/proc/${pid}/status`, "latin1");
-    const umask = status === null ? null : /^Umask:\s*([0-7]+)$/m.exec(status);
-    if (umask === null) return null;
-    return { cwd, umask: Number.parseInt(umask[1]!, 8) };
+    return cwd.endsWith(" (deleted)") || !cwd.startsWith("/") ? null : cwd;
   } catch {
     return null;
   }

@@ -25,9 +25,9 @@ export function callValue(channel: CallChannel): string {
  * The body of `taskrunner`. It connects to 127.0.0.1:PORT with bash's own `/dev/tcp` (no process
  * is started; each call has its own connection, so parallel callers never share a channel) and
  * sends, each section ended by a NUL byte (bash strings never hold one):
- *   SECRET "\n" `declare -p` of the arguments and $BASHPID "\0" `declare -px` "\0" `declare -fx` "\0"
- * that is the arguments, the caller's process (the runner reads its working directory, umask
- * and descriptors in /proc), and the caller's exported variables and functions, prefix
+ *   SECRET "\n" umask "\n" `declare -p` of the arguments and $BASHPID "\0" `declare -px` "\0" `declare -fx` "\0"
+ * that is the arguments, the caller's umask and process (the runner reads its working
+ * directory and descriptors in /proc), and the caller's exported variables and functions, prefix
  * assignments (`X=1 taskrunner ...`) included, all in bash's own quoting, which the runner
  * parses (declare-text.ts). The runner answers with NUL-terminated replies: `A` (accepted: it
  * runs the task), then `X<code>`; or `F`: run the executable instead (help and management
@@ -51,7 +51,7 @@ export const TASKRUNNER_FUNCTION = `() {
     local __tr_call=\${_taskrunner_call-} __tr_fd= __tr_reply= __tr_accepted= __tr_pid=$BASHPID
     local -a __tr_argv=("$@")
     if [[ \${__tr_call%%:*} == [0-9]* && \${__tr_call%%:*} != *[!0-9]* ]] && {
-        { printf '%s\\n' "\${__tr_call#*:}"; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&"$__tr_fd" &&
+        { printf '%s\\n' "\${__tr_call#*:}"; umask; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&"$__tr_fd" &&
             IFS= read -r -d '' -u "$__tr_fd" __tr_reply
     } 2>/dev/null {__tr_fd}<>"/dev/tcp/127.0.0.1/\${__tr_call%%:*}"; then
         if [[ $__tr_reply == A ]]; then

@@ -8,8 +8,10 @@ import { DeclareSyntaxError, parseDeclared, parseFunctions } from "./declare-tex
 export interface NestedCall {
   /** The arguments after `taskrunner`, as the executable would get them. */
   argv: string[];
-  /** The calling bash ($BASHPID): its working directory, umask and descriptors are the call's. */
+  /** The calling bash ($BASHPID): its working directory and descriptors are the call's. */
   pid: number;
+  /** The caller's file mode creation mask. */
+  umask: number;
   /** The caller's exported variables and functions (`BASH_FUNC_name%%`), as a child would get them. */
   env: Record<string, string>;
 }
@@ -28,8 +30,13 @@ export function parseCall(request: Uint8Array): Result<NestedCall> {
     parts.push(request.subarray(start, i));
     start = i + 1;
   }
-  const [head, variables, functions] = parts;
-  if (nl < 0 || head === undefined || variables === undefined || functions === undefined) return err("a request needs a secret line and three sections");
+  const [section, variables, functions] = parts;
+  if (nl < 0 || section === undefined || variables === undefined || functions === undefined) return err("a request needs a secret line and three sections");
+  // The first section starts with the umask, as bash's `umask` prints it (octal, one line).
+  const umaskEnd = section.indexOf(10);
+  const umask = utf8.decode(section.subarray(0, Math.max(0, umaskEnd)));
+  if (!/^[0-7]{1,4}$/.test(umask)) return err("no umask in the request");
+  const head = section.subarray(umaskEnd + 1);
   try {
     const own = new Map(parseDeclared(head).map((d) => [d.name, d.value]));
     const argv = own.get("__tr_argv");
@@ -44,7 +51,7 @@ export function parseCall(request: Uint8Array): Result<NestedCall> {
       env[d.name] = utf8.decode(d.value);
     }
     for (const f of parseFunctions(utf8.decode(functions))) env[`BASH_FUNC_${f.name}%%`] = `() ${f.body}`;
-    return ok({ argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)), env });
+    return ok({ argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)), umask: Number.parseInt(umask, 8), env });
   } catch (e) {
     if (e instanceof DeclareSyntaxError) return err(`unreadable request: ${e.message}`);
     throw e;

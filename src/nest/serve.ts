@@ -11,7 +11,7 @@ import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
 import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
-import { callerFile, callerHasFd, ownFile, readCaller, sameFile, type FileIdentity } from "./caller.ts";
+import { callerCwd, callerFile, callerHasFd, ownFile, sameFile, type FileIdentity } from "./caller.ts";
 import { parseCall, type NestedCall } from "./request.ts";
 import type { CallHandler } from "./server.ts";
 
@@ -66,13 +66,13 @@ function prepareNested(call: NestedCall, build: ServedBuild, known: Known): Task
   const cli = parseCli(call.argv);
   if (!cli.ok || cli.value.kind !== "run") return null;
   const env: Record<string, string> = { ...call.env };
-  const caller = readCaller(call.pid);
-  if (caller === null) return null;
+  const cwd = callerCwd(call.pid);
+  if (cwd === null) return null;
   // Bash puts the path of the command it runs in `_`: the executable's, as the caller's PATH finds it.
   const path = env.PATH ?? "";
-  const key = `${path}\0${caller.cwd}`;
+  const key = `${path}\0${cwd}`;
   let exe = known.exe.get(key);
-  if (exe === undefined) known.exe.set(key, (exe = Bun.which("taskrunner", { PATH: path, cwd: caller.cwd })));
+  if (exe === undefined) known.exe.set(key, (exe = Bun.which("taskrunner", { PATH: path, cwd })));
   if (exe !== null) env._ = exe;
   const settings = readSettings(env);
   if (!settings.ok || !settings.value.fastNesting) return null;
@@ -87,6 +87,6 @@ function prepareNested(call: NestedCall, build: ServedBuild, known: Known): Task
   if (!sameFile(out, known.stdout) || !sameFile(errOut, known.stderr)) return null;
   const request = nested.parentRequestFd;
   const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
-  const inv = prepareRun(cli.value, settings.value, { env, cwd: caller.cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: caller.umask, view: build.view });
+  const inv = prepareRun(cli.value, settings.value, { env, cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: call.umask, view: build.view, rehearse: false });
   return inv.ok ? inv.value : null;
 }

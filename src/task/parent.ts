@@ -14,6 +14,8 @@ export function exitStatusText(code: number): string {
 export interface ParentChannel {
   /** Sends one `debug` request per text, all in one write: they stay together in the parent's log. */
   tell(...texts: string[]): void;
+  /** Lets go of what telling holds (the invocation has said all it will). */
+  close(): void;
 }
 
 function encode(texts: string[]): Buffer {
@@ -30,32 +32,47 @@ export function pipeParent(fd: number): ParentChannel {
         // EPIPE/EBADF: nobody to tell.
       }
     },
+    close() {},
   };
 }
 
 /**
  * The request pipe at descriptor `fd` of process `pid`: the parent of a nested call served in
  * this process, whose caller (a bash in the parent's task) holds the pipe. The pipe is reopened
- * through /proc for each message, so the message reaches the same pipe a nested executable
- * started by that caller would have written to. Non-blocking: the open fails at once when the
- * parent no longer reads (ENXIO), and a full pipe drops the message rather than stall this
- * process, which may be the very reader of that pipe.
+ * through /proc, so messages reach the same pipe a nested executable started by that caller
+ * would have written to; it is opened on the first message and kept until `close`. Non-blocking:
+ * the open fails at once when the parent no longer reads (ENXIO), and a full pipe drops the
+ * message rather than stall this process, which may be the very reader of that pipe.
  */
 export function procParent(pid: number, fd: number): ParentChannel {
-  const path = `/proc/${pid}/fd/${fd}`;
+  let out: number | null | undefined;
+  const opened = (): number | null => {
+    if (out !== undefined) return out;
+    try {
+      out = openSync(`/proc/${pid}/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+      // Only a pipe: reopening a regular file would write at its start, not where fd N is.
+      if (!fstatSync(out).isFIFO()) {
+        closeSync(out);
+        out = null;
+      }
+    } catch {
+      out = null;
+    }
+    return out;
+  };
   return {
     tell(...texts) {
+      const pipe = opened();
+      if (pipe === null) return;
       try {
-        const out = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-        try {
-          // Only a pipe: reopening a regular file would write at its start, not where fd N is.
-          if (fstatSync(out).isFIFO()) writeSync(out, encode(texts));
-        } finally {
-          closeSync(out);
-        }
+        writeSync(pipe, encode(texts));
       } catch {
-        // The caller or its parent is gone, or the pipe is full: nobody to tell.
+        // The parent is gone, or the pipe is full: nobody to tell.
       }
+    },
+    close() {
+      if (typeof out === "number") closeSync(out);
+      out = null;
     },
   };
 }

@@ -46,6 +46,13 @@ export interface TaskInvocation {
   parent: ParentChannel | null;
   /** The umask the task starts with (a nested call's caller's), or null for this process's own. */
   umask: number | null;
+  /**
+   * Rehearse the stat memo while the task's bash starts (inputs/hash.ts warmUp): a runner
+   * process starts cold, and its one task's hit path is then warm when `snapshot` comes. A top
+   * level serving nested calls has that code warm already, and its thread serves every task of
+   * the build: it does not walk the inputs twice.
+   */
+  rehearse: boolean;
   /** The build's live view (top level on a terminal), shared by the tasks of this process; or null. */
   view: ViewSink | null;
   /** Top level: the channel its build's nested calls reach it by, or null (fast path off). */
@@ -100,6 +107,14 @@ const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapsh
  * everything of the invocation is in `inv`, `cancel` and `trace`, nothing in the process.
  */
 export async function runTask(inv: TaskInvocation, cancel: TaskCancel, trace: Trace): Promise<number> {
+  try {
+    return await runInvocation(inv, cancel, trace);
+  } finally {
+    inv.parent?.close();
+  }
+}
+
+async function runInvocation(inv: TaskInvocation, cancel: TaskCancel, trace: Trace): Promise<number> {
   const out = new TaskOutput({
     name: inv.name,
     timestamps: inv.settings.timestamps,
@@ -240,7 +255,7 @@ async function runLocked(
   }
   cancel.attach(task.proc.pid);
   out.warmClock();
-  warmUp(statMemo(inv), inv.env);
+  if (inv.rehearse) warmUp(statMemo(inv), inv.env);
 
   const handle = async (request: Request): Promise<string | null> => {
     switch (request.kind) {
@@ -405,12 +420,16 @@ function startError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+// Read once per process: a runner serving nested calls would read it for every task.
+let localtime: string | null | undefined;
 function localtimeLink(): string | null {
+  if (localtime !== undefined) return localtime;
   try {
-    return readlinkSync("/etc/localtime");
+    localtime = readlinkSync("/etc/localtime");
   } catch {
-    return null;
+    localtime = null;
   }
+  return localtime;
 }
 
 /** The number of a signal name (SIGTERM -> 15). */
