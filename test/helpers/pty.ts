@@ -71,3 +71,27 @@ export async function runInPty(argv: string[], options: PtyOptions): Promise<Pty
     clearTimeout(timer);
   }
 }
+
+/**
+ * An OSC sequence terminals ignore, which a test's task writes to the terminal device (the
+ * top-level runner's stdout, `/proc/PID/fd/1`) to mark a moment: `ESC ] 7770 ; WHAT BEL`.
+ * WHAT `resize;COLS;ROWS` resizes the screen there (where the test resized the pty with stty).
+ */
+export const MARK = /\x1b\]7770;([^\x07]*)\x07/g;
+
+/**
+ * Plays a pty's bytes on `screen`, calling `onMark` with the screen as it is at each mark (see
+ * MARK), and resizing it where a `resize` mark says so.
+ */
+export async function playWithMarks(bytes: Uint8Array, screen: { write(data: Uint8Array): Promise<void>; resize(cols: number, rows: number): void }, onMark: (what: string) => void | Promise<void>): Promise<void> {
+  const text = Buffer.from(bytes).toString("latin1");
+  let at = 0;
+  for (const m of text.matchAll(MARK)) {
+    await screen.write(Buffer.from(text.slice(at, m.index), "latin1"));
+    at = m.index + m[0].length;
+    const [what, cols, rows] = m[1]!.split(";");
+    if (what === "resize") screen.resize(Number(cols), Number(rows));
+    else await onMark(what!);
+  }
+  await screen.write(Buffer.from(text.slice(at), "latin1"));
+}

@@ -7,7 +7,7 @@ import { afterEach, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeSandbox, type Sandbox } from "../helpers/env.ts";
-import { runInPty } from "../helpers/pty.ts";
+import { playWithMarks, runInPty } from "../helpers/pty.ts";
 import { Screen } from "../helpers/screen.ts";
 
 let box: Sandbox | null = null;
@@ -28,30 +28,20 @@ function repo(files: Record<string, string>): Sandbox {
   return b;
 }
 
-// An OSC sequence the screen ignores: tasks write it to the terminal device to mark a moment.
-const MARK = /\x1b\]7770;([^\x07]*)\x07/g;
-
 /** Runs `script` as the top-level task `build` in a pty; returns the final screen and those at marks. */
 async function build(b: Sandbox, script: string, env: Record<string, string> = {}, cols = COLS) {
   const result = await runInPty(["taskrunner", "-n", "build", "bash", "-c", script], { cols, rows: ROWS, cwd: b.work, env: { ...b.env, TERM: "xterm-256color", ...env } });
   expect({ timedOut: result.timedOut, scriptErrors: result.scriptErrors }).toEqual({ timedOut: false, scriptErrors: "" });
-  const text = Buffer.from(result.bytes).toString("latin1");
   const screen = new Screen({ cols, rows: ROWS });
   const marks: Record<string, string[]> = {};
-  let at = 0;
-  for (const m of text.matchAll(MARK)) {
-    await screen.write(Buffer.from(text.slice(at, m.index), "latin1"));
-    at = m.index + m[0].length;
-    const [what, c, r] = m[1]!.split(";");
-    if (what === "resize") screen.resize(Number(c), Number(r));
-    else marks[what!] = screen.logicalLines();
-  }
-  await screen.write(Buffer.from(text.slice(at), "latin1"));
+  await playWithMarks(result.bytes, screen, (what) => {
+    marks[what] = screen.logicalLines();
+  });
   return { screen, marks, exitCode: result.exitCode, raw: result.bytes };
 }
 
-// Bash for a task: write a mark on the terminal (the top-level runner's stdout) between the
-// view's writes; each of the view's writes is whole lines, and so is this one.
+// Bash for a task: write a mark (helpers/pty.ts MARK) on the terminal, the top-level runner's
+// stdout, between the view's writes; each of the view's writes is whole lines, and so is this.
 // Double quotes only: it goes inside the single-quoted scripts of nested tasks.
 const mark = (what: string) => `printf "\\033]7770;${what}\\007" > "$(readlink /proc/$TOP/fd/1)"`;
 

@@ -1,42 +1,51 @@
-// Makes docs/live-view.svg, the README's picture of the live view: a scripted build (the shape
-// of example/build.sh, with a failing type check added) on a fake 80x16 terminal, taken
-// mid-build, so the status area shows. Run: bun test/view/make-picture.ts [OUT.svg]
-// To picture a real build instead: run it with test/helpers/pty.ts, feed the bytes to a
-// Screen (test/helpers/screen.ts) and pass that to screenToSvg.
-import { writeFileSync, mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { FakeTerminal, T0 } from "./harness.ts";
+// Makes docs/live-view.svg, the README's picture of the live view: the example build
+// (example/build.sh, with a failing type check added and its tasks slowed down so that several
+// run at once) through the compiled executable on an 80x16 pseudo-terminal, pictured while it
+// runs, when its status area shows. Run after `npm run build`: bun test/view/make-picture.ts [OUT.svg]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { EXE_DIR } from "../helpers/env.ts";
+import { playWithMarks, runInPty } from "../helpers/pty.ts";
+import { Screen } from "../helpers/screen.ts";
 import { screenToSvg } from "../helpers/svg.ts";
-import { clock } from "../../src/output/format.ts";
-import type { StreamWord } from "../../src/output/format.ts";
 
 const out = resolve(process.argv[2] ?? resolve(import.meta.dir, "../../docs/live-view.svg"));
-const t = new FakeTerminal({ cols: 80, rows: 16 });
-const say = (name: string, stream: StreamWord, text: string) => t.line(name, stream, text, clock(new Date(t.now), true));
-
-t.view.taskStarted("1", "toplevel", "/tmp/taskrunner/builds/b/logs/toplevel.log");
-say("toplevel", "info", "Inputs changed, running task");
-t.advance(300);
-for (const [id, name] of [["2", "generate"], ["3", "lint"], ["4", "typecheck"]] as const) {
-  t.view.taskStarted(id, name, `/tmp/taskrunner/builds/b/logs/${name}.log`);
-  say(name, "info", "Inputs changed, running task");
-  t.advance(20);
+const work = mkdtempSync(join(tmpdir(), "taskrunner-picture-"));
+const files: Record<string, string> = {
+  "schema.txt": "record user { name }\n",
+  "src/main.txt": "fn main() {}\n",
+  "src/util.txt": "fn util() {}\n",
+  ".gitignore": "generated.txt\npackage.txt\n",
+  "build.sh": [
+    "snapshot build.sh schema.txt src",
+    "export TOP=$PPID",
+    `taskrunner -n generate bash -c 'snapshot schema.txt --outputs generated.txt; echo "generating from schema"; sleep 1.2; tr a-z A-Z < schema.txt > generated.txt' &`,
+    `taskrunner -n lint bash -c 'snapshot src; echo "linting $(ls src | wc -l) files"; sleep 0.5; echo "no problems"' &`,
+    `taskrunner -n typecheck bash -c 'snapshot src; sleep 0.8; echo "src/util.txt(1,4): error: cannot find name util" >&2; exit 2' &`,
+    // The moment pictured: lint and typecheck have ended, generate still runs.
+    `sleep 1.0; printf "\\033]7770;picture\\007" > "$(readlink /proc/$TOP/fd/1)"`,
+    "wait",
+  ].join("\n"),
+};
+try {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(work, name)), { recursive: true });
+    writeFileSync(join(work, name), text);
+  }
+  const env = { PATH: `${EXE_DIR}:/usr/bin:/bin`, HOME: work, TERM: "xterm-256color", GIT_CONFIG_NOSYSTEM: "1", TASKRUNNER_STATE_DIRECTORY: join(work, "state"), TASKRUNNER_LOG_INFO: "1", TZ: "UTC" };
+  Bun.spawnSync(["bash", "-c", "git init -q && git add -A && git -c user.name=a -c user.email=a@a commit -qm example"], { cwd: work, env });
+  const result = await runInPty(["taskrunner", "-n", "build", "bash", "build.sh"], { cols: 80, rows: 16, cwd: work, env });
+  const screen = new Screen({ cols: 80, rows: 16 });
+  let svg: string | null = null;
+  await playWithMarks(result.bytes, screen, () => {
+    svg = screenToSvg(screen, { title: "taskrunner -n build bash build.sh" });
+  });
+  if (svg === null) throw new Error(`the build never reached the pictured moment:\n${Buffer.from(result.bytes).toString()}`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, svg);
+  console.log(`wrote ${out}\n${screen.lines().join("\n")}`);
+  screen.dispose();
+} finally {
+  rmSync(work, { recursive: true, force: true });
 }
-t.advance(700);
-say("generate", "stdout", "generating from schema");
-say("lint", "stdout", "linting 3 files");
-t.advance(400);
-say("lint", "info", "success");
-t.view.taskEnded("3", "ran", "/tmp/taskrunner/builds/b/logs/lint.log");
-t.advance(600);
-say("typecheck", "stdout", "src/parse.ts(3,7): error TS2322: Type 'string' is not assignable to 'number'.");
-say("typecheck", "error", "Failed, exit code: 2");
-t.view.taskEnded("4", "failed", "/tmp/taskrunner/builds/b/logs/typecheck.log");
-t.advance(900);
-say("generate", "warn", "schema.txt has no version line, assuming 1");
-t.advance(450);
-
-const screen = await t.sync();
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, screenToSvg(screen, { title: "taskrunner -n toplevel bash build.sh" }));
-console.log(`wrote ${out} (${screen.lines().length} rows, build time ${((t.now - T0) / 1000).toFixed(1)} s)`);
