@@ -3,7 +3,6 @@ import { joinBytes } from "../output/lines.ts";
 import { localTimeIsUtc } from "../output/format.ts";
 import { serveRequests } from "../protocol/server.ts";
 import { REPLY_ERROR, invalidRequestMessage, unknownCommandMessage, type Request } from "../protocol/messages.ts";
-import { SNAPSHOT_FUNCTION, SNAPSHOT_FUNCTION_ENV } from "../protocol/snapshot-function.ts";
 import { acquireLock } from "../state/lock.ts";
 import { readResult, writeResult } from "../state/results.ts";
 import { StateWriteError } from "../state/state-error.ts";
@@ -26,7 +25,8 @@ import { readlinkSync } from "../sys/fs.ts";
 import { nowUs, type Trace } from "../trace/spans.ts";
 import { once } from "../once.ts";
 import type { ViewResult, ViewSink } from "../output/view-sink.ts";
-import { CALL_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue, type CallChannel } from "../nest/function.ts";
+import type { CallChannel } from "../nest/function.ts";
+import { childEnv } from "./child-env.ts";
 
 /** Everything one invocation needs to run its task. */
 export interface TaskInvocation {
@@ -147,6 +147,7 @@ async function runInvocation(inv: TaskInvocation, cancel: TaskCancel, trace: Tra
   const recorded = inv.topLevel ? null : readResult(inv.paths.result);
   if (recorded !== null) {
     inv.parent?.tell(`Subtask ${inv.name} finished with ${exitStatusText(recorded)}`);
+    out.finish(true);
     trace.endSpan(`task ${inv.name}`, traceStart, { result: "recorded", exitCode: recorded });
     trace.flush(inv.paths.buildDir, inv.name);
     lock.release();
@@ -247,7 +248,7 @@ async function runLocked(
   let task: SpawnedTask;
   const runStart = nowUs();
   try {
-    task = spawnTask({ command: inv.command, env: childEnv(inv), cwd: inv.cwd, umask: inv.umask, toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
+    task = spawnTask({ command: inv.command, env: childEnv(inv, CHILD_FD), cwd: inv.cwd, umask: inv.umask, toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
   } catch (e) {
     // Not "Failed, exit code": that is said only by tasks that announced they were running.
     say("error", `could not start ${JSON.stringify(inv.command[0])}: ${startError(e)}`);
@@ -387,30 +388,6 @@ function viewResult(code: number, d: Decision | null): ViewResult {
   if (d?.outcome === "skip") return "skipped";
   if (d?.outcome === "restored") return "restored";
   return "ran";
-}
-
-function childEnv(inv: TaskInvocation): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {
-    ...inv.env,
-    TASKRUNNER_STATE_DIRECTORY: inv.stateDir,
-    [SNAPSHOT_FUNCTION_ENV]: SNAPSHOT_FUNCTION,
-    _taskrunner_build_id: inv.buildId,
-    _taskrunner_toplevel_stdout: String(CHILD_FD.toplevelStdout),
-    _taskrunner_toplevel_stderr: String(CHILD_FD.toplevelStderr),
-    _taskrunner_request_pipe: String(CHILD_FD.request),
-    _taskrunner_response_pipe: String(CHILD_FD.response),
-  };
-  // A top level serves its own build's nested calls, never another build's (its environment may
-  // come from a task of another build); nested tasks pass on what their caller had.
-  if (inv.topLevel) {
-    delete env[TASKRUNNER_FUNCTION_ENV];
-    delete env[CALL_ENV];
-    if (inv.nesting !== null) {
-      env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
-      env[CALL_ENV] = callValue(inv.nesting);
-    }
-  }
-  return env;
 }
 
 function startError(e: unknown): string {
