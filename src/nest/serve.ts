@@ -13,6 +13,7 @@ import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
 import { callerCwd, callerFile, callerHasFd, ownFile, sameFile, type FileIdentity } from "./caller.ts";
 import { parseCall, type NestedCall } from "./request.ts";
+import { TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "./function.ts";
 import type { CallHandler } from "./server.ts";
 
 /** The build a top-level runner serves nested calls for. */
@@ -66,6 +67,9 @@ function prepareNested(call: NestedCall, build: ServedBuild, known: Known): Task
   const cli = parseCli(call.argv);
   if (!cli.ok || cli.value.kind !== "run") return null;
   const env: Record<string, string> = { ...call.env };
+  // A caller that has called `taskrunner` holds the real function (the stub defined it), and
+  // exports it: the nested task gets the stub again, as any task of the build does.
+  if (env[TASKRUNNER_DEFINITION_ENV] === TASKRUNNER_DEFINITION && env[TASKRUNNER_FUNCTION_ENV] !== undefined) env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
   const cwd = callerCwd(call.pid);
   if (cwd === null) return null;
   // Bash puts the path of the command it runs in `_`: the executable's, as the caller's PATH finds it.

@@ -2,7 +2,7 @@
 // task talk to its runner (the `snapshot` function and the pipes) and to its build (the build
 // id, the top-level descriptors and, where the top level serves them, nested calls).
 import { SNAPSHOT_FUNCTION, SNAPSHOT_FUNCTION_ENV } from "../protocol/snapshot-function.ts";
-import { CALL_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue, type CallChannel } from "../nest/function.ts";
+import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue, type CallChannel } from "../nest/function.ts";
 
 /** What of the invocation the task's environment is made from. */
 export interface ChildEnvSource {
@@ -30,9 +30,11 @@ export function childEnv(inv: ChildEnvSource, fds: { toplevelStdout: number; top
   // come from a task of another build); nested tasks pass on what their caller had.
   if (inv.topLevel) {
     delete env[TASKRUNNER_FUNCTION_ENV];
+    delete env[TASKRUNNER_DEFINITION_ENV];
     delete env[CALL_ENV];
     if (inv.nesting !== null) {
       env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
+      env[TASKRUNNER_DEFINITION_ENV] = TASKRUNNER_DEFINITION;
       env[CALL_ENV] = callValue(inv.nesting);
     }
   }

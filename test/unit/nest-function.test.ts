@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CALL_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue } from "../../src/nest/function.ts";
+import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue } from "../../src/nest/function.ts";
 import { startCallServer, type CallServer, type CallSession } from "../../src/nest/server.ts";
 import { parseCall, type NestedCall } from "../../src/nest/request.ts";
 
@@ -43,7 +43,7 @@ afterAll(async () => {
 
 async function run(script: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; pid: number }> {
   const proc = Bun.spawn([BASH, "-c", script], {
-    env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [CALL_ENV]: callValue(server.channel), ...env },
+    env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: callValue(server.channel), ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -117,6 +117,17 @@ describe("taskrunner function", () => {
     }
   });
 
+  test("the stub defines the real function in the calling shell on the first call; without the definition the executable runs", async () => {
+    const r = await run('declare -f taskrunner | wc -l; taskrunner stub1; declare -f taskrunner | wc -l; taskrunner stub2; echo "rc=$?"');
+    const [before, after] = r.stdout.trim().split("\n").map(Number);
+    expect(before).toBeLessThan(15);
+    expect(after).toBeGreaterThan(35);
+    expect(r.stdout.trim().split("\n").at(-1)).toBe("rc=0");
+    expect(lastCall("stub2")).toBeDefined();
+    const missing = await run('taskrunner nodef a; echo "rc=$?"', { [TASKRUNNER_DEFINITION_ENV]: "" });
+    expect(missing.stdout).toBe("executable:nodef a\nrc=9\n");
+  });
+
   test("a connection that ends after A (the runner died mid-task) is an error, never a second run", async () => {
     // A runner that accepts and then is gone: the connection ends without a code.
     const dying = Bun.listen<{ nuls: number }>({
@@ -142,7 +153,7 @@ describe("taskrunner function", () => {
     let release: (code: number) => void = () => {};
     plans.set("trapped", { kind: "wait-for", release: new Promise<number>((r) => (release = r)) });
     const proc = Bun.spawn([BASH, "-c", "trap 'echo got-usr1' USR1; taskrunner trapped; echo \"rc=$?\""], {
-      env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [CALL_ENV]: callValue(server.channel) },
+      env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: callValue(server.channel) },
       stdout: "pipe",
     });
     const deadline = Date.now() + 5000;
