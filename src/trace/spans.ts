@@ -78,11 +78,6 @@ export class Trace {
     return obj;
   }
 
-  /** The spans recorded so far (tests). */
-  recorded(): readonly TraceEvent[] {
-    return this.events;
-  }
-
   /**
    * Appends the events, with the thread's name (the task name), as one line. A trace is a
    * diagnostic: a failure to write it never changes the build.

@@ -24,7 +24,13 @@ async function inMountNamespace(fault: Fault, script: string): Promise<{ output:
   return { output: s.stdout.text, code };
 }
 
-const TASK = ["bash", "-c", "snapshot input.txt; echo built"];
+/** Bash that runs the task once, changes its input, makes the state directory unwritable (`spoil`) and runs it again. */
+const script = (spoil: string) => `run() { taskrunner -n t bash -c 'snapshot input.txt; echo built'; }
+run; echo "first rc=$?"
+echo changed > input.txt
+${spoil}
+run; echo "second rc=$?"
+cat "$STATE/hash/t.hash"; echo`;
 const SAVED_HASH = '{"hash":"6b36308659163b577fd1c832107dc46ca3aa659b","hashInput":"100644 blob 257cc5642cb1a054f08cc83f2d943e56fd3ebe99\\tinput.txt","mainBranchCommit":null}';
 
 test("full disk: one error naming the file and the operation, exit 1, the saved hash intact", async () => {
@@ -32,11 +38,7 @@ test("full disk: one error naming the file and the operation, exit 1, the saved 
   f.write("input.txt", "foo\n");
   const { output, code } = await inMountNamespace(
     f,
-    `taskrunner -n t ${TASK.map((w) => `'${w}'`).join(" ")}; echo "first rc=$?"
-     echo changed > input.txt
-     dd if=/dev/zero of="$STATE/filler" bs=4096 2>/dev/null; echo "disk full"
-     taskrunner -n t ${TASK.map((w) => `'${w}'`).join(" ")}; echo "second rc=$?"
-     cat "$STATE/hash/t.hash"; echo`,
+    script(`dd if=/dev/zero of="$STATE/filler" bs=4096 2>/dev/null; echo "disk full"`),
   );
   expect(CRASH.test(output)).toBe(false);
   const log = /(\/\S*\/builds\/\S*\/logs\/t\.log)/.exec(output)?.[1] ?? "(no log path in the output)";
@@ -64,11 +66,7 @@ test("read-only state directory: one error naming the lock file, exit 1, the sav
   f.write("input.txt", "foo\n");
   const { output, code } = await inMountNamespace(
     f,
-    `taskrunner -n t ${TASK.map((w) => `'${w}'`).join(" ")}; echo "first rc=$?"
-     echo changed > input.txt
-     mount -o remount,ro "$STATE"; echo "read-only"
-     taskrunner -n t ${TASK.map((w) => `'${w}'`).join(" ")}; echo "second rc=$?"
-     cat "$STATE/hash/t.hash"; echo`,
+    script(`mount -o remount,ro "$STATE"; echo "read-only"`),
   );
   expect(output).toBe(
     [

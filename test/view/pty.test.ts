@@ -6,7 +6,7 @@ import { test, expect, afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runInPty } from "../helpers/pty.ts";
+import { playWithMarks, runInPty } from "../helpers/pty.ts";
 import { Screen } from "../helpers/screen.ts";
 
 const driver = join(import.meta.dir, "fixtures", "live-driver.ts");
@@ -22,28 +22,17 @@ async function driverCommand(kind: "script" | "compiled"): Promise<string[]> {
   return [exe];
 }
 
-const MARK = /\x1b\]7770;([^\x07]*)\x07/g;
-
 test.each(["script", "compiled"] as const)("in a pty (%s): lines intact across a resize, the area while it runs, the summary at the end", async (kind) => {
   const argv = await driverCommand(kind);
   const result = await runInPty(argv, { cols: 80, rows: 24, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "xterm-256color" } });
   expect({ exitCode: result.exitCode, timedOut: result.timedOut, scriptErrors: result.scriptErrors }).toEqual({ exitCode: 0, timedOut: false, scriptErrors: "" });
 
   // Play the bytes on a screen of the pty's size, resizing it where the pty was resized.
-  const text = Buffer.from(result.bytes).toString("latin1");
   const screen = new Screen({ cols: 80, rows: 24 });
-  let at = 0;
   let snapshot: { lines: string[]; logical: string[]; wrapped: number[] } | null = null;
-  for (const m of text.matchAll(MARK)) {
-    await screen.write(Buffer.from(text.slice(at, m.index), "latin1"));
-    at = m.index + m[0].length;
-    const [what, cols, rows] = m[1]!.split(";");
-    if (what === "resize") screen.resize(Number(cols), Number(rows));
-    if (what === "snapshot") {
-      snapshot = { lines: screen.lines(), logical: screen.logicalLines(), wrapped: screen.wrappedRows() };
-    }
-  }
-  await screen.write(Buffer.from(text.slice(at), "latin1"));
+  await playWithMarks(result.bytes, screen, (what) => {
+    if (what === "snapshot") snapshot = { lines: screen.lines(), logical: screen.logicalLines(), wrapped: screen.wrappedRows() };
+  });
 
   const taskLines = [
     "[toplevel] stdout | starting the build",
