@@ -34,15 +34,38 @@ interface Known {
   stderr: FileIdentity;
   /** Where PATH (with a working directory, for relative entries) finds the executable. */
   exe: Map<string, string | null>;
+  /** Calls prepared so far: the first one's task rehearses its stat memo (run.ts), as the code is cold. */
+  calls: number;
+}
+
+/** The handler of a build's nested calls, and a warm-up of it. */
+export interface NestedCalls {
+  handle: CallHandler;
+  /**
+   * Parses and prepares a made-up call (this process's own environment, a `true` task), and
+   * throws the result away: nothing is started, opened or written. The top level does this
+   * while its task runs and it idles, so that the first real call finds this code loaded and
+   * compiled (measured: the first call of a build took ~15 ms more than the next ones).
+   */
+  warm(): void;
 }
 
 /**
- * Runs each nested call of the build as a task of this process. Loaded on the first call (main
- * imports it lazily): a build without nested calls never parses this code.
+ * Runs each nested call of the build as a task of this process. Loaded when the top-level task
+ * has run a while, or with the first call (main imports it lazily): a build without nested
+ * calls never parses this code.
  */
-export function nestedCallHandler(build: ServedBuild): CallHandler {
-  const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map() };
-  return async (request, session) => {
+export function nestedCalls(build: ServedBuild): NestedCalls {
+  const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map(), calls: 0 };
+  const warm = () => {
+    try {
+      const call = parseCall(madeUpRequest(build));
+      if (call.ok) prepareNested(call.value, build, known);
+    } catch {
+      // Only a warm-up.
+    }
+  };
+  const handle: CallHandler = async (request, session) => {
     const call = parseCall(request);
     // A request the parser cannot read is the executable's to run: it gets what bash gives.
     const inv = call.ok ? prepareNested(call.value, build, known) : null;
@@ -60,6 +83,24 @@ export function nestedCallHandler(build: ServedBuild): CallHandler {
     }
     session.finish(code);
   };
+  return { handle, warm };
+}
+
+/** A request as the `taskrunner` function would send it from a task of this build, made of this process's environment. */
+export function madeUpRequest(build: ServedBuild): Uint8Array {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    _taskrunner_build_id: build.buildId,
+    _taskrunner_toplevel_stdout: String(build.stdoutFd),
+    _taskrunner_toplevel_stderr: String(build.stderrFd),
+  };
+  const quote = (v: string) => `"${v.replace(/["\\$`]/g, "\\$&")}"`;
+  const variables = Object.entries(env)
+    .filter(([name, value]) => value !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    .map(([name, value]) => `declare -x ${name}=${quote(value!)}\n`)
+    .join("");
+  const own = `declare -a __tr_argv=([0]="-n" [1]="warm-up" [2]="true")\ndeclare -- __tr_pid="${process.pid}"\n`;
+  return Buffer.from(`warm-up\n0022\n${own}\0${variables}\0\0`, "latin1");
 }
 
 /** The invocation a nested executable started by the caller would run, or null: let it run. */
@@ -91,6 +132,6 @@ function prepareNested(call: NestedCall, build: ServedBuild, known: Known): Task
   if (!sameFile(out, known.stdout) || !sameFile(errOut, known.stderr)) return null;
   const request = nested.parentRequestFd;
   const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
-  const inv = prepareRun(cli.value, settings.value, { env, cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: call.umask, view: build.view, rehearse: false });
+  const inv = prepareRun(cli.value, settings.value, { env, cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: call.umask, view: build.view, rehearse: known.calls++ === 0 });
   return inv.ok ? inv.value : null;
 }

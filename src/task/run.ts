@@ -57,6 +57,13 @@ export interface TaskInvocation {
   view: ViewSink | null;
   /** Top level: the channel its build's nested calls reach it by, or null (fast path off). */
   nesting: CallChannel | null;
+  /**
+   * Work for this process's idle time while the task runs (the top level loads and warms the
+   * code that serves nested calls), or null. Called at most once: when the task has not called
+   * `snapshot` {@link IDLE_AFTER_MS} after it started, or when `snapshot` decided it runs. A task
+   * that `snapshot` skips is about to end: the work is not done for it.
+   */
+  whileRunning: (() => void) | null;
   settings: {
     timestamps: boolean;
     logInfo: boolean;
@@ -98,6 +105,9 @@ export interface LocalAccess {
   prefix: string;
   maxBytes: number;
 }
+
+/** How long a task may go without calling `snapshot` before the runner counts it as running. */
+export const IDLE_AFTER_MS = 12;
 
 const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapshot once, with all inputs and outputs";
 
@@ -257,6 +267,7 @@ async function runLocked(
   cancel.attach(task.proc.pid);
   out.warmClock();
   if (inv.rehearse) warmUp(statMemo(inv), inv.env);
+  const idle = idleWork(inv.whileRunning);
 
   const handle = async (request: Request): Promise<string | null> => {
     switch (request.kind) {
@@ -279,6 +290,7 @@ async function runLocked(
           say("error", SNAPSHOT_TWICE);
           return REPLY_ERROR;
         }
+        idle.postpone();
         decision = await trace.timed("decide", () => decide(request.args, {
           name: inv.name,
           rootDir: inv.settings.rootDir,
@@ -298,6 +310,7 @@ async function runLocked(
           trace,
         }));
         seen.decision = decision;
+        if (decision.outcome === "run") idle.now();
         // Posted before the reply, so `pending` is on GitHub before the task's work starts.
         const options = decision.options;
         if (report !== null && options !== null) {
@@ -316,6 +329,7 @@ async function runLocked(
   const stderr = readLines(task.stderr, (line) => out.line("stderr", line));
 
   const exitCode = await task.proc.exited;
+  idle.cancel();
   trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
   const signal = task.proc.signalCode;
   let code = signal === null ? exitCode : 128 + (typeof signal === "number" ? signal : signalNumber(signal));
@@ -380,6 +394,26 @@ async function runLocked(
     }
   }
   return code;
+}
+
+/** The idle-time work of a task (see `whileRunning`): started by a timer, put off, done now or dropped. */
+export function idleWork(work: (() => void) | null): { postpone(): void; now(): void; cancel(): void } {
+  let pending = work;
+  const run = () => {
+    const w = pending;
+    pending = null;
+    clearTimeout(timer);
+    w?.();
+  };
+  let timer = pending === null ? undefined : setTimeout(run, IDLE_AFTER_MS);
+  return {
+    postpone: () => clearTimeout(timer),
+    now: () => setTimeout(run, 0),
+    cancel: () => {
+      pending = null;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** How a task ended, as the live view counts it. */
