@@ -95,6 +95,7 @@ export function prepareRun(run: Extract<Invocation, { kind: "run" }>, settings: 
     rehearse: at.rehearse,
     nesting: null,
     whileRunning: null,
+    whileStarting: null,
     settings,
     remote,
     local,

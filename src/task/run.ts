@@ -64,6 +64,11 @@ export interface TaskInvocation {
    * that `snapshot` skips is about to end: the work is not done for it.
    */
   whileRunning: (() => void) | null;
+  /**
+   * Work for the moment right after the task's process started, while its bash starts up and
+   * this process would only wait for `snapshot` (a served call collects garbage here), or null.
+   */
+  whileStarting: (() => void) | null;
   settings: {
     timestamps: boolean;
     logInfo: boolean;
@@ -267,6 +272,7 @@ async function runLocked(
   cancel.attach(task.proc.pid);
   out.warmClock();
   if (inv.rehearse) warmUp(statMemo(inv), inv.env);
+  inv.whileStarting?.();
   const idle = idleWork(inv.whileRunning);
 
   const handle = async (request: Request): Promise<string | null> => {
