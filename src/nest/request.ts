@@ -12,23 +12,49 @@ export interface NestedCall {
   pid: number;
   /** The caller's file mode creation mask. */
   umask: number;
-  /** The caller's exported variables and functions (`BASH_FUNC_name%%`), as a child would get them. */
-  env: Record<string, string>;
+  /** The caller's exported variables and functions (`BASH_FUNC_name%%`), as a child would get them; maybe shared (EnvCache). */
+  env: Readonly<Record<string, string>>;
 }
 
 // Bash decodes nothing; the executable's runtime decodes argv and the environment as UTF-8 with
 // a replacement character for each bad byte (README "Known limitations"): so does this.
 const utf8 = new TextDecoder("utf-8");
 
-/** Parses a whole request (as `requestLength` delimits it) after its secret line. */
-export function parseCall(request: Uint8Array): Result<NestedCall> {
+/**
+ * Environments parsed before, by the bytes they were parsed from: a caller's exported variables
+ * and functions rarely change between its calls (a loop calling `taskrunner`), and parsing them
+ * is most of the work of a request. The environments handed out are shared: never change one.
+ */
+export class EnvCache {
+  private entries: { bytes: Uint8Array; env: Readonly<Record<string, string>> }[] = [];
+
+  constructor(private readonly size = 8) {}
+
+  /** The environment parsed from exactly these bytes, or undefined. */
+  get(bytes: Uint8Array): Readonly<Record<string, string>> | undefined {
+    const at = this.entries.findIndex((e) => e.bytes.length === bytes.length && Buffer.compare(e.bytes, bytes) === 0);
+    if (at < 0) return undefined;
+    const [hit] = this.entries.splice(at, 1);
+    this.entries.unshift(hit!);
+    return hit!.env;
+  }
+
+  set(bytes: Uint8Array, env: Readonly<Record<string, string>>): void {
+    this.entries.unshift({ bytes: bytes.slice(), env });
+    this.entries.length = Math.min(this.entries.length, this.size);
+  }
+}
+
+/**
+ * Parses a whole request (as `requestLength` delimits it) after its secret line. With a cache,
+ * the environment is taken from it when the caller's variables and functions are the same
+ * bytes as in a call parsed before (then `env` is shared: copy it to change it).
+ */
+export function parseCall(request: Uint8Array, cache?: EnvCache): Result<NestedCall> {
   const nl = request.indexOf(10);
   const parts: Uint8Array[] = [];
-  let start = nl + 1;
-  for (let i = start; i < request.length; i++) {
-    if (request[i] !== 0) continue;
-    parts.push(request.subarray(start, i));
-    start = i + 1;
+  for (let start = nl + 1, end = request.indexOf(0, start); end >= 0; start = end + 1, end = request.indexOf(0, start)) {
+    parts.push(request.subarray(start, end));
   }
   const [section, variables, functions] = parts;
   if (nl < 0 || section === undefined || variables === undefined || functions === undefined) return err("a request needs a secret line and three sections");
@@ -43,6 +69,10 @@ export function parseCall(request: Uint8Array): Result<NestedCall> {
     const pid = own.get("__tr_pid");
     if (!Array.isArray(argv)) return err("no argument array in the request");
     if (!(pid instanceof Uint8Array) || !/^\d+$/.test(utf8.decode(pid))) return err("no caller pid in the request");
+    const sections = request.subarray(variables.byteOffset - request.byteOffset, functions.byteOffset - request.byteOffset + functions.length);
+    const known = cache?.get(sections);
+    const common = { argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)), umask: Number.parseInt(umask, 8) };
+    if (known !== undefined) return ok({ ...common, env: known });
     const env: Record<string, string> = {};
     for (const d of parseDeclared(variables)) {
       // Exported scalars with a value are what a child gets; `__tr_*` are the function's own
@@ -51,7 +81,8 @@ export function parseCall(request: Uint8Array): Result<NestedCall> {
       env[d.name] = utf8.decode(d.value);
     }
     for (const f of parseFunctions(utf8.decode(functions))) env[`BASH_FUNC_${f.name}%%`] = `() ${f.body}`;
-    return ok({ argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)), umask: Number.parseInt(umask, 8), env });
+    cache?.set(sections, env);
+    return ok({ ...common, env });
   } catch (e) {
     if (e instanceof DeclareSyntaxError) return err(`unreadable request: ${e.message}`);
     throw e;

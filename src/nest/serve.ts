@@ -13,7 +13,7 @@ import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
 import { edenGC } from "bun:jsc";
 import { callerCwd, callerFile, callerHasFd, ownFile, sameFile, type FileIdentity } from "./caller.ts";
-import { parseCall, type NestedCall } from "./request.ts";
+import { EnvCache, parseCall, type NestedCall } from "./request.ts";
 import { TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "./function.ts";
 import type { CallHandler } from "./server.ts";
 
@@ -35,6 +35,10 @@ interface Known {
   stderr: FileIdentity;
   /** Where PATH (with a working directory, for relative entries) finds the executable. */
   exe: Map<string, string | null>;
+  /** The environments of recent calls, parsed. */
+  envs: EnvCache;
+  /** The settings of those environments. */
+  settings: WeakMap<object, ReturnType<typeof readSettings>>;
   /** Calls served so far. */
   calls: number;
   /** Calls being served now. */
@@ -71,7 +75,7 @@ export interface NestedCalls {
  * calls never parses this code.
  */
 export function nestedCalls(build: ServedBuild): NestedCalls {
-  const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map(), calls: 0, active: 0, sinceCollected: 0 };
+  const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map(), envs: new EnvCache(), settings: new WeakMap(), calls: 0, active: 0, sinceCollected: 0 };
   const collectWhileStarting = () => {
     if (known.active !== 1 || ++known.sinceCollected < COLLECT_EVERY) return;
     known.sinceCollected = 0;
@@ -88,7 +92,7 @@ export function nestedCalls(build: ServedBuild): NestedCalls {
     }
   };
   const handle: CallHandler = async (request, session) => {
-    const call = parseCall(request);
+    const call = parseCall(request, known.envs);
     // A request the parser cannot read is the executable's to run: it gets what bash gives.
     const inv = call.ok ? prepareNested(call.value, build, known) : null;
     if (inv === null) return session.fallback();
@@ -146,7 +150,9 @@ function prepareNested(call: NestedCall, build: ServedBuild, known: Known): Task
   let exe = known.exe.get(key);
   if (exe === undefined) known.exe.set(key, (exe = Bun.which("taskrunner", { PATH: path, cwd })));
   if (exe !== null) env._ = exe;
-  const settings = readSettings(env);
+  // Settings come from the environment alone: a caller's repeated environment has them already.
+  let settings = known.settings.get(call.env);
+  if (settings === undefined) known.settings.set(call.env, (settings = readSettings(call.env)));
   if (!settings.ok || !settings.value.fastNesting) return null;
   const nested = settings.value.nested;
   // Only this build's calls: a caller that set another build id, or removed it to start a new

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { DeclareSyntaxError, parseDeclared, parseFunctions } from "../../src/nest/declare-text.ts";
-import { parseCall } from "../../src/nest/request.ts";
+import { EnvCache, parseCall } from "../../src/nest/request.ts";
 import { requestLength, secretOf } from "../../src/nest/server.ts";
 
 const BASH = Bun.which("bash") ?? "/bin/bash";
@@ -96,6 +96,19 @@ describe("request", () => {
   });
   test("parseCall: arguments, pid, exported scalars and functions; no arrays, no valueless or own variables", () => {
     expect(parseCall(request)).toEqual({ ok: true, value: { argv: ["-n", "t", "echo"], pid: 42, umask: 0o27, env: { A: "1", "BASH_FUNC_f%%": "() { \n    :\n}" } } });
+  });
+  test("parseCall with a cache: the same variables and functions give the same environment, other bytes a new one", () => {
+    const cache = new EnvCache();
+    const call = (args: string, a: string) => parseCall(b(`s\n0022\ndeclare -a __tr_argv=(${args})\ndeclare -- __tr_pid="7"\n\0declare -x A="${a}"\n\0\0`), cache);
+    const first = call('[0]="x"', "1");
+    const again = call('[0]="y" [1]="z"', "1");
+    const other = call('[0]="x"', "2");
+    if (!first.ok || !again.ok || !other.ok) throw new Error("not parsed");
+    expect(again.value.argv).toEqual(["y", "z"]);
+    expect(again.value.env).toBe(first.value.env);
+    expect(other.value.env).toEqual({ A: "2" });
+    const back = call('[0]="x"', "1");
+    expect(back.ok && back.value.env).toBe(first.value.env);
   });
   test("parseCall: bytes that are not UTF-8 become U+FFFD, as the runtime decodes argv", () => {
     const r = parseCall(b("s\n0022\ndeclare -a __tr_argv=([0]=$'\\377x')\ndeclare -- __tr_pid=\"1\"\n\0\0\0"));
