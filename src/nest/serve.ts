@@ -76,8 +76,12 @@ export interface NestedCalls {
  */
 export function nestedCalls(build: ServedBuild): NestedCalls {
   const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map(), envs: new EnvCache(), settings: new WeakMap(), calls: 0, active: 0, sinceCollected: 0 };
+  // The first collection of a process marks everything it has (nothing is old yet): forced, it
+  // took 11 ms, longer than a bash start-up, where the runtime's own, concurrent one pauses less.
+  // So forced collections begin once the runtime has collected: when this object is gone.
+  const firstCollection = new WeakRef({});
   const collectWhileStarting = () => {
-    if (known.active !== 1 || ++known.sinceCollected < COLLECT_EVERY) return;
+    if (known.active !== 1 || firstCollection.deref() !== undefined || ++known.sinceCollected < COLLECT_EVERY) return;
     known.sinceCollected = 0;
     edenGC();
   };
@@ -85,8 +89,6 @@ export function nestedCalls(build: ServedBuild): NestedCalls {
     try {
       const call = parseCall(madeUpRequest(build));
       if (call.ok) prepareNested(call.value, build, known);
-      // The first collection of a process costs several times the next ones: this is idle time.
-      edenGC();
     } catch {
       // Only a warm-up.
     }
