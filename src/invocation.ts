@@ -96,6 +96,7 @@ export function prepareRun(run: Extract<Invocation, { kind: "run" }>, settings: 
     nesting: null,
     whileRunning: null,
     whileStarting: null,
+    answer: null,
     settings,
     remote,
     local,

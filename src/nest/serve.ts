@@ -102,6 +102,9 @@ export function nestedCalls(build: ServedBuild): NestedCalls {
     // The first task served rehearses its stat memo while its bash starts: that code is cold.
     inv.rehearse = known.calls++ === 0;
     inv.whileStarting = collectWhileStarting;
+    // The caller goes on while this process closes the log and releases the lock (sessions
+    // answer once: the answer after runTask is then a no-op).
+    inv.answer = (code) => session.finish(code);
     known.active++;
     const cancel = build.router.add();
     // A caller that is gone (its shell killed: `kill %1` of a background call) cancels its task

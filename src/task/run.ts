@@ -69,6 +69,12 @@ export interface TaskInvocation {
    * this process would only wait for `snapshot` (a served call collects garbage here), or null.
    */
   whileStarting: (() => void) | null;
+  /**
+   * Told the task's final exit code as soon as it is recorded and the parent told, before the
+   * log is closed, the trace line written and the lock released, which follow at once, with
+   * nothing of this process in between: a served call answers its caller here. Or null.
+   */
+  answer: ((code: number) => void) | null;
   settings: {
     timestamps: boolean;
     logInfo: boolean;
@@ -242,6 +248,7 @@ async function runInvocation(inv: TaskInvocation, cancel: TaskCancel, trace: Tra
   }
   if (viewId !== undefined) inv.view?.ended(viewId, viewResult(code, seen.decision), inv.paths.log);
   inv.parent?.tell(`Subtask ${inv.name} finished with ${exitStatusText(code)}`);
+  inv.answer?.(code);
   out.finish(code === 0);
   trace.endSpan(`task ${inv.name}`, traceStart, { exitCode: code });
   trace.flush(inv.paths.buildDir, inv.name);
