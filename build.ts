@@ -4,7 +4,7 @@
 // start-up parse, --bytecode skips parsing of what is loaded, and --bytecode with top-level
 // await needs --format=esm. --compile-jit-policy=32 multiplies JavaScriptCore's tier-up thresholds
 // by 32 at start: the no-op path is run-once code that never repays compiling it (measured: ~1 ms
-// and ~1 MiB less for the no-op); main.ts restores the normal policy once a task runs longer.
+// and ~1 MiB less for the no-op), and kept for good: see main.ts.
 // --no-compile-autoload-dotenv/-bunfig: the settings and a task's environment come from the
 // environment the runner was started with (SPEC), never from a .env or bunfig.toml that happens
 // to be in the working directory; not looking for them is also ~0.2 ms less per start.
