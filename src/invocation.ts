@@ -94,8 +94,6 @@ export function prepareRun(run: Extract<Invocation, { kind: "run" }>, settings: 
     view: at.view,
     rehearse: at.rehearse,
     nesting: null,
-    whileRunning: null,
-    whileStarting: null,
     answer: null,
     settings,
     remote,

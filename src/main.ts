@@ -104,15 +104,13 @@ async function main(): Promise<number> {
   let server: CallServer | null = null;
   if (inv.topLevel && settings.fastNesting) {
     const build = { buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router, view: inv.view };
-    // The serving code is loaded while the top-level task runs, or with the first call: a build
-    // without nested calls never has it.
-    const serving = once(() => import("./nest/serve.ts").then(({ nestedCalls }) => nestedCalls(build)));
+    // The serving code is loaded with the first call: a build without nested calls never has it.
+    const serving = once(() => import("./nest/serve.ts").then(({ nestedCallHandler }) => nestedCallHandler(build)));
     server = startCallServer(
-      async (request, session) => (await serving()).handle(request, session),
+      async (request, session) => (await serving())(request, session),
       (why) => writeSync(inv.toplevelStderr, `taskrunner: refused a connection to the build's nested-call channel: ${why}\n`),
     );
     inv.nesting = server?.channel ?? null;
-    if (server !== null) inv.whileRunning = () => void serving().then((calls) => calls.warm());
   }
 
   const cancel = router.add();

@@ -11,7 +11,6 @@ import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
 import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
-import { edenGC } from "bun:jsc";
 import { callerCwd, callerFile, callerHasFd, ownFile, sameFile, type FileIdentity } from "./caller.ts";
 import { EnvCache, parseCall, type NestedCall } from "./request.ts";
 import { TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "./function.ts";
@@ -39,73 +38,23 @@ interface Known {
   envs: EnvCache;
   /** The settings of those environments. */
   settings: WeakMap<object, ReturnType<typeof readSettings>>;
-  /** Calls served so far. */
-  calls: number;
-  /** Calls being served now. */
-  active: number;
-  /** Tasks started since garbage was last collected. */
-  sinceCollected: number;
 }
 
 /**
- * Every so many tasks, a call served alone collects the young garbage while its task's bash
- * starts up: each task leaves ~1 MB (Bun's pipe readers take 256 KiB each), and the collection
- * the runtime starts by itself at 8 MB lands wherever the allocation that crossed the line is,
- * often between a `snapshot` request and its reply (measured: 2-4 ms of pause in each). Done
- * here, the same work overlaps the bash start-up. Calls served side by side leave it to the
- * runtime: this process is not idle then.
+ * Runs each nested call of the build as a task of this process. Loaded on the first call (main
+ * imports it lazily): a build without nested calls never parses this code.
  */
-const COLLECT_EVERY = 4;
-
-/** The handler of a build's nested calls, and a warm-up of it. */
-export interface NestedCalls {
-  handle: CallHandler;
-  /**
-   * Parses and prepares a made-up call (this process's own environment, a `true` task), and
-   * throws the result away: nothing is started, opened or written. The top level does this
-   * while its task runs and it idles, so that the first real call finds this code loaded and
-   * compiled (measured: the first call of a build took ~15 ms more than the next ones).
-   */
-  warm(): void;
-}
-
-/**
- * Runs each nested call of the build as a task of this process. Loaded when the top-level task
- * has run a while, or with the first call (main imports it lazily): a build without nested
- * calls never parses this code.
- */
-export function nestedCalls(build: ServedBuild): NestedCalls {
-  const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map(), envs: new EnvCache(), settings: new WeakMap(), calls: 0, active: 0, sinceCollected: 0 };
-  // The first collection of a process marks everything it has (nothing is old yet): forced, it
-  // took 11 ms, longer than a bash start-up, where the runtime's own, concurrent one pauses less.
-  // So forced collections begin once the runtime has collected: when this object is gone.
-  const firstCollection = new WeakRef({});
-  const collectWhileStarting = () => {
-    if (known.active !== 1 || firstCollection.deref() !== undefined || ++known.sinceCollected < COLLECT_EVERY) return;
-    known.sinceCollected = 0;
-    edenGC();
-  };
-  const warm = () => {
-    try {
-      const call = parseCall(madeUpRequest(build));
-      if (call.ok) prepareNested(call.value, build, known);
-    } catch {
-      // Only a warm-up.
-    }
-  };
-  const handle: CallHandler = async (request, session) => {
+export function nestedCallHandler(build: ServedBuild): CallHandler {
+  const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map(), envs: new EnvCache(), settings: new WeakMap() };
+  return async (request, session) => {
     const call = parseCall(request, known.envs);
     // A request the parser cannot read is the executable's to run: it gets what bash gives.
     const inv = call.ok ? prepareNested(call.value, build, known) : null;
     if (inv === null) return session.fallback();
     session.accept();
-    // The first task served rehearses its stat memo while its bash starts: that code is cold.
-    inv.rehearse = known.calls++ === 0;
-    inv.whileStarting = collectWhileStarting;
     // The caller goes on while this process closes the log and releases the lock (sessions
     // answer once: the answer after runTask is then a no-op).
     inv.answer = (code) => session.finish(code);
-    known.active++;
     const cancel = build.router.add();
     // A caller that is gone (its shell killed: `kill %1` of a background call) cancels its task
     // as a SIGTERM to a nested runner would.
@@ -115,28 +64,9 @@ export function nestedCalls(build: ServedBuild): NestedCalls {
       code = await runTask(inv, cancel, Trace.served());
     } finally {
       build.router.remove(cancel);
-      known.active--;
     }
     session.finish(code);
   };
-  return { handle, warm };
-}
-
-/** A request as the `taskrunner` function would send it from a task of this build, made of this process's environment. */
-export function madeUpRequest(build: ServedBuild): Uint8Array {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    _taskrunner_build_id: build.buildId,
-    _taskrunner_toplevel_stdout: String(build.stdoutFd),
-    _taskrunner_toplevel_stderr: String(build.stderrFd),
-  };
-  const quote = (v: string) => `"${v.replace(/["\\$`]/g, "\\$&")}"`;
-  const variables = Object.entries(env)
-    .filter(([name, value]) => value !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-    .map(([name, value]) => `declare -x ${name}=${quote(value!)}\n`)
-    .join("");
-  const own = `declare -a __tr_argv=([0]="-n" [1]="warm-up" [2]="true")\ndeclare -- __tr_pid="${process.pid}"\n`;
-  return Buffer.from(`warm-up\n0022\n${own}\0${variables}\0\0`, "latin1");
 }
 
 /** The invocation a nested executable started by the caller would run, or null: let it run. */

@@ -58,18 +58,6 @@ export interface TaskInvocation {
   /** Top level: the channel its build's nested calls reach it by, or null (fast path off). */
   nesting: CallChannel | null;
   /**
-   * Work for this process's idle time while the task runs (the top level loads and warms the
-   * code that serves nested calls), or null. Called at most once: when the task has not called
-   * `snapshot` {@link IDLE_AFTER_MS} after it started, or when `snapshot` decided it runs. A task
-   * that `snapshot` skips is about to end: the work is not done for it.
-   */
-  whileRunning: (() => void) | null;
-  /**
-   * Work for the moment right after the task's process started, while its bash starts up and
-   * this process would only wait for `snapshot` (a served call collects garbage here), or null.
-   */
-  whileStarting: (() => void) | null;
-  /**
    * Told the task's final exit code as soon as it is recorded and the parent told, before the
    * log is closed, the trace line written and the lock released, which follow at once, with
    * nothing of this process in between: a served call answers its caller here. Or null.
@@ -116,9 +104,6 @@ export interface LocalAccess {
   prefix: string;
   maxBytes: number;
 }
-
-/** How long a task may go without calling `snapshot` before the runner counts it as running. */
-export const IDLE_AFTER_MS = 12;
 
 const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapshot once, with all inputs and outputs";
 
@@ -279,8 +264,6 @@ async function runLocked(
   cancel.attach(task.proc.pid);
   out.warmClock();
   if (inv.rehearse) warmUp(statMemo(inv), inv.env);
-  inv.whileStarting?.();
-  const idle = idleWork(inv.whileRunning);
 
   const handle = async (request: Request): Promise<string | null> => {
     switch (request.kind) {
@@ -303,7 +286,6 @@ async function runLocked(
           say("error", SNAPSHOT_TWICE);
           return REPLY_ERROR;
         }
-        idle.postpone();
         decision = await trace.timed("decide", () => decide(request.args, {
           name: inv.name,
           rootDir: inv.settings.rootDir,
@@ -323,7 +305,6 @@ async function runLocked(
           trace,
         }));
         seen.decision = decision;
-        if (decision.outcome === "run") idle.now();
         // Posted before the reply, so `pending` is on GitHub before the task's work starts.
         const options = decision.options;
         if (report !== null && options !== null) {
@@ -342,7 +323,6 @@ async function runLocked(
   const stderr = readLines(task.stderr, (line) => out.line("stderr", line));
 
   const exitCode = await task.proc.exited;
-  idle.cancel();
   trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
   const signal = task.proc.signalCode;
   let code = signal === null ? exitCode : 128 + (typeof signal === "number" ? signal : signalNumber(signal));
@@ -407,26 +387,6 @@ async function runLocked(
     }
   }
   return code;
-}
-
-/** The idle-time work of a task (see `whileRunning`): started by a timer, put off, done now or dropped. */
-export function idleWork(work: (() => void) | null): { postpone(): void; now(): void; cancel(): void } {
-  let pending = work;
-  const run = () => {
-    const w = pending;
-    pending = null;
-    clearTimeout(timer);
-    w?.();
-  };
-  let timer = pending === null ? undefined : setTimeout(run, IDLE_AFTER_MS);
-  return {
-    postpone: () => clearTimeout(timer),
-    now: () => setTimeout(run, 0),
-    cancel: () => {
-      pending = null;
-      clearTimeout(timer);
-    },
-  };
 }
 
 /** How a task ended, as the live view counts it. */
