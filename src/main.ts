@@ -31,9 +31,9 @@ function openFd(fd: number | null): number | null {
 }
 
 // The executable runs with JIT tier-up thresholds raised (build.ts), and keeps them: code hot
-// enough still gets compiled, only later. Measured on 2 cores against the normal thresholds
-// from 50 ms on: 20 nested no-ops 12% faster (compiling competed with the tasks' bashes for
-// the cores and never paid back), 1M lines of output and a 10,000-file hash the same.
+// enough still gets compiled, only later. Measured on 2 cores against normal thresholds from
+// 50 ms on: 20 nested no-ops 12% faster (compiling competed with the tasks' bashes for the
+// cores and never paid back), 1M lines of output and a 10,000-file hash the same.
 
 async function main(): Promise<number> {
   const router = new SignalRouter((code) => process.exit(code));
