@@ -40,6 +40,8 @@ export class TaskOutput {
   /** The first failure to write the log; later lines then go only to the top-level streams. */
   private logFailure: StateWriteError | null = null;
   private held: Shown[] = [];
+  /** Log lines waiting while the log is held (holdLog), in order; null when not held. */
+  private logQueue: Uint8Array[] | null = null;
   private lastSecond = -1;
   private stamp = "";
 
@@ -70,6 +72,7 @@ export class TaskOutput {
 
   /** Ends the task's output: quiet mode writes what it held (to stderr) only if the task failed. */
   finish(success: boolean): void {
+    this.releaseLog();
     if (this.config.quiet && !success) for (const shown of this.held) this.show({ ...shown, fd: 2 });
     this.held = [];
     if (this.logFd !== null) {
@@ -95,12 +98,34 @@ export class TaskOutput {
     return this.stamp;
   }
 
+  /**
+   * Keeps log lines in memory until `releaseLog`, in order: the lines a `snapshot` decision logs
+   * are written after its reply has gone, so opening and writing the log is not on the task's
+   * way. What goes to the terminal is not held.
+   */
+  holdLog(): void {
+    this.logQueue ??= [];
+  }
+
+  /** Writes the held log lines (one write) and stops holding. */
+  releaseLog(): void {
+    const queue = this.logQueue;
+    if (queue === null) return;
+    this.logQueue = null;
+    if (queue.length > 0) this.writeLog(queue.length === 1 ? queue[0]! : Buffer.concat(queue));
+  }
+
   /** Why the log could not be written (full disk, read-only file system), or null. */
   logError(): StateWriteError | null {
+    this.releaseLog();
     return this.logFailure;
   }
 
   private writeLog(bytes: Uint8Array): void {
+    if (this.logQueue !== null) {
+      this.logQueue.push(bytes);
+      return;
+    }
     if (this.logFailure !== null) return;
     try {
       if (this.logFd === null) this.logFd = openLog(this.config.logPath);

@@ -105,6 +105,9 @@ export interface LocalAccess {
   maxBytes: number;
 }
 
+/** The longest a decision's log lines wait for its reply (see holdLog in task-output.ts). */
+const LOG_HELD_MS = 50;
+
 const SNAPSHOT_TWICE = "snapshot: called a second time in this task; call snapshot once, with all inputs and outputs";
 
 /**
@@ -286,6 +289,14 @@ async function runLocked(
           say("error", SNAPSHOT_TWICE);
           return REPLY_ERROR;
         }
+        // The decision's log lines are written once its reply has gone, so the log is not opened
+        // and written on the task's way; or after LOG_HELD_MS if the decision takes longer.
+        out.holdLog();
+        const timer = setTimeout(() => out.releaseLog(), LOG_HELD_MS).unref();
+        const releaseLog = () => {
+          clearTimeout(timer);
+          out.releaseLog();
+        };
         decision = await trace.timed("decide", () => decide(request.args, {
           name: inv.name,
           rootDir: inv.settings.rootDir,
@@ -310,6 +321,8 @@ async function runLocked(
         if (report !== null && options !== null) {
           await report.decided(decision.outcome, options.commitStatus, options.inputs.length > 0 || options.raw.length > 0);
         }
+        // Runs after the reply is written (serveRequests writes it when this returns).
+        setImmediate(releaseLog);
         return decision.reply;
       }
       default: {
