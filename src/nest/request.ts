@@ -28,7 +28,11 @@ const utf8 = new TextDecoder("utf-8");
 export class EnvCache {
   private entries: { bytes: Uint8Array; env: Readonly<Record<string, string>> }[] = [];
 
-  constructor(private readonly size = 8) {}
+  /** At most `size` environments, each of at most `maxBytes` (a request may hold 64 MiB). */
+  constructor(
+    private readonly size = 8,
+    private readonly maxBytes = 1024 * 1024,
+  ) {}
 
   /** The environment parsed from exactly these bytes, or undefined. */
   get(bytes: Uint8Array): Readonly<Record<string, string>> | undefined {
@@ -40,6 +44,7 @@ export class EnvCache {
   }
 
   set(bytes: Uint8Array, env: Readonly<Record<string, string>>): void {
+    if (bytes.length > this.maxBytes) return;
     this.entries.unshift({ bytes: bytes.slice(), env });
     this.entries.length = Math.min(this.entries.length, this.size);
   }

@@ -110,6 +110,18 @@ describe("request", () => {
     const back = call('[0]="x"', "1");
     expect(back.ok && back.value.env).toBe(first.value.env);
   });
+  test("an EnvCache keeps its newest environments, and none larger than its bound", () => {
+    const cache = new EnvCache(2, 8);
+    const env = (n: number) => ({ N: String(n) });
+    cache.set(b("one"), env(1));
+    cache.set(b("two"), env(2));
+    cache.set(b("three"), env(3));
+    cache.set(b("too large!"), env(4));
+    expect(cache.get(b("one"))).toBeUndefined();
+    expect(cache.get(b("two"))).toEqual({ N: "2" });
+    expect(cache.get(b("three"))).toEqual({ N: "3" });
+    expect(cache.get(b("too large!"))).toBeUndefined();
+  });
   test("parseCall: bytes that are not UTF-8 become U+FFFD, as the runtime decodes argv", () => {
     const r = parseCall(b("s\n0022\ndeclare -a __tr_argv=([0]=$'\\377x')\ndeclare -- __tr_pid=\"1\"\n\0\0\0"));
     expect(r.ok && r.value.argv).toEqual(["\ufffdx"]);
