@@ -8,6 +8,16 @@ import { join } from "node:path";
 import { Fault, exitOf, isAlive, parentPid, waitForPidFile, waitGone, inBothNestings, servedByTopLevel } from "./helpers.ts";
 
 let f: Fault | undefined;
+
+/** Task t was cancelled: no hash saved, a non-zero result recorded for it in the build. */
+function expectFailureWithoutHash(): void {
+  expect(existsSync(join(f!.box.state, "hash", "t.hash"))).toBe(false);
+  const results = f!.stateFiles("builds/*/results/t");
+  expect(results.length).toBe(1);
+  const recorded = readFileSync(results[0]!, "utf8").trim();
+  expect(recorded).toMatch(/^\d+$/);
+  expect(Number(recorded)).not.toBe(0);
+}
 afterEach(async () => {
   await f?.cleanup();
   f = undefined;
@@ -36,12 +46,7 @@ inBothNestings(() => {
     await waitGone(task, 3000, "the task's bash");
     await waitGone(grandchild, 3000, "the task's background job");
 
-    expect(existsSync(join(f.box.state, "hash", "t.hash"))).toBe(false);
-    const results = f.stateFiles("builds/*/results/t");
-    expect(results.length).toBe(1);
-    const recorded = readFileSync(results[0]!, "utf8").trim();
-    expect(recorded).toMatch(/^\d+$/);
-    expect(Number(recorded)).not.toBe(0);
+    expectFailureWithoutHash();
 
     // The lock is free again, and as no hash was saved, the same inputs run the task again.
     const again = f.runner(["-n", "t", "bash", "-c", "snapshot in.txt; echo ran-again"], { TASKRUNNER_LOG_INFO: "1" });
@@ -75,12 +80,7 @@ inBothNestings(() => {
       expect(existsSync(f.path("cleaned.txt"))).toBe(true);
       expect(r.stdout.lines()).toEqual(["[t] stdout | started", "[t] stdout | cleaned-up"]);
       expect(r.stderr.lines()).not.toContain("[t] info | success");
-      expect(existsSync(join(f.box.state, "hash", "t.hash"))).toBe(false);
-      const results = f.stateFiles("builds/*/results/t");
-      expect(results.length).toBe(1);
-      const recorded = readFileSync(results[0]!, "utf8").trim();
-      expect(recorded).toMatch(/^\d+$/);
-      expect(Number(recorded)).not.toBe(0);
+      expectFailureWithoutHash();
     });
   }
 
