@@ -94,6 +94,7 @@ export function prepareRun(run: Extract<Invocation, { kind: "run" }>, settings: 
     view: at.view,
     rehearse: at.rehearse,
     nesting: null,
+    started: null,
     answer: null,
     settings,
     remote,

@@ -8,7 +8,7 @@ import { prepareRun } from "./invocation.ts";
 import { runTask } from "./task/run.ts";
 import { pipeParent } from "./task/parent.ts";
 import { SignalRouter } from "./task/cancel.ts";
-import { startCallServer, type CallServer } from "./nest/server.ts";
+import { BuildChannel, channelFile } from "./nest/channel.ts";
 import { Trace, writeTraceJson } from "./trace/spans.ts";
 import { once } from "./once.ts";
 
@@ -101,16 +101,20 @@ async function main(): Promise<number> {
   }
 
   // The top level serves its build's nested calls in this process (nest/): one runner per build.
-  let server: CallServer | null = null;
+  let channel: BuildChannel | null = null;
   if (inv.topLevel && settings.fastNesting) {
     const build = { buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router, view: inv.view };
     // The serving code is loaded with the first call: a build without nested calls never has it.
     const serving = once(() => import("./nest/serve.ts").then(({ nestedCallHandler }) => nestedCallHandler(build)));
-    server = startCallServer(
+    const open = new BuildChannel(
+      channelFile(inv.paths.buildDir),
       async (request, session) => (await serving())(request, session),
       (why) => writeSync(inv.toplevelStderr, `taskrunner: refused a connection to the build's nested-call channel: ${why}\n`),
     );
-    inv.nesting = server?.channel ?? null;
+    // Opened once the task's process has started (nest/channel.ts says why).
+    inv.nesting = open.file;
+    inv.started = () => open.open();
+    channel = open;
   }
 
   const cancel = router.add();
@@ -118,7 +122,7 @@ async function main(): Promise<number> {
   router.remove(cancel);
   if (inv.topLevel) {
     // Calls still being served (from a task's leftover background job) are part of the build.
-    await server?.stop();
+    await channel?.stop();
     // Every runner of the build has appended its trace line by now.
     writeTraceJson(inv.paths.buildDir, inv.buildId);
     await view?.finish(code === 0, settings.streamTimeoutSeconds * 1000);

@@ -9,7 +9,10 @@ export const TASKRUNNER_FUNCTION_ENV = "BASH_FUNC_taskrunner%%";
 /** The environment variable holding the whole definition of `taskrunner`, for the stub to eval. */
 export const TASKRUNNER_DEFINITION_ENV = "_taskrunner_function";
 
-/** The environment variable holding `PORT:SECRET` of the build's call channel. */
+/**
+ * The environment variable naming the build's channel file (nest/channel.ts), which holds
+ * `PORT:SECRET` once the top level listens.
+ */
 export const CALL_ENV = "_taskrunner_call";
 
 /** Where a build's top-level runner takes nested calls: a loopback port, and the build's secret. */
@@ -19,8 +22,8 @@ export interface CallChannel {
   secret: string;
 }
 
-/** The value of {@link CALL_ENV} for a channel. */
-export function callValue(channel: CallChannel): string {
+/** The text of the channel file for a channel (one line, with its newline added by the writer). */
+export function channelText(channel: CallChannel): string {
   return `${channel.port}:${channel.secret}`;
 }
 
@@ -38,7 +41,8 @@ export const TASKRUNNER_FUNCTION = `() {
 }`;
 
 /**
- * The real `taskrunner`, as a definition the stub evals. It connects to 127.0.0.1:PORT with bash's own `/dev/tcp` (no process
+ * The real `taskrunner`, as a definition the stub evals. It reads PORT:SECRET from the channel
+ * file the environment names, connects to 127.0.0.1:PORT with bash's own `/dev/tcp` (no process
  * is started; each call has its own connection, so parallel callers never share a channel) and
  * sends, each section ended by a NUL byte (bash strings never hold one):
  *   SECRET "\n" umask "\n" `declare -p` of the arguments and $BASHPID "\0" `declare -px` "\0" `declare -fx` "\0"
@@ -55,7 +59,8 @@ export const TASKRUNNER_FUNCTION = `() {
  *   variable has a value (`set -u`); nothing is unquoted where globbing or IFS could apply.
  * - The connection is a redirection of a compound command, not `exec`: a failed connection then
  *   fails the command, never the shell (POSIX mode makes a failed `exec` redirection fatal).
- * - A connection that cannot be made, or that ends before `A`, runs the executable: nothing ran.
+ * - No channel file (the top level is not listening yet, or no longer), or a connection that
+ *   cannot be made or that ends before `A`, runs the executable: nothing ran.
  *   One that ends after `A` is an error: the task may have run; running it again would be wrong.
  * - A signal the caller traps interrupts `read` (status > 128); the wait goes on, because the
  *   task still runs. A caller that dies closes the connection: the runner cancels the task.
@@ -64,9 +69,10 @@ export const TASKRUNNER_FUNCTION = `() {
  */
 export const TASKRUNNER_DEFINITION = `taskrunner () {
     { local -; set +x; } 2>/dev/null
-    local __tr_call=\${_taskrunner_call-} __tr_fd= __tr_reply= __tr_accepted= __tr_pid=$BASHPID
+    local __tr_call= __tr_fd= __tr_reply= __tr_accepted= __tr_pid=$BASHPID
     local -a __tr_argv=("$@")
-    if [[ \${__tr_call%%:*} == [0-9]* && \${__tr_call%%:*} != *[!0-9]* ]] && {
+    if [[ -n \${_taskrunner_call-} ]] && { IFS= read -r __tr_call <"$_taskrunner_call"; } 2>/dev/null &&
+        [[ \${__tr_call%%:*} == [0-9]* && \${__tr_call%%:*} != *[!0-9]* ]] && {
         { printf '%s\\n' "\${__tr_call#*:}"; umask; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&"$__tr_fd" &&
             IFS= read -r -d '' -u "$__tr_fd" __tr_reply
     } 2>/dev/null {__tr_fd}<>"/dev/tcp/127.0.0.1/\${__tr_call%%:*}"; then

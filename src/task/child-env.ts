@@ -2,7 +2,7 @@
 // task talk to its runner (the `snapshot` function and the pipes) and to its build (the build
 // id, the top-level descriptors and, where the top level serves them, nested calls).
 import { SNAPSHOT_FUNCTION, SNAPSHOT_FUNCTION_ENV } from "../protocol/snapshot-function.ts";
-import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue, type CallChannel } from "../nest/function.ts";
+import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "../nest/function.ts";
 
 /** What of the invocation the task's environment is made from. */
 export interface ChildEnvSource {
@@ -10,8 +10,8 @@ export interface ChildEnvSource {
   stateDir: string;
   buildId: string;
   topLevel: boolean;
-  /** Top level: the channel of its build's nested calls, or null (fast path off). */
-  nesting: CallChannel | null;
+  /** Top level: the channel file of its build's nested calls (nest/channel.ts), or null (fast path off). */
+  nesting: string | null;
 }
 
 /** The task's environment, given the descriptor numbers it gets (spawn.ts CHILD_FD). */
@@ -35,7 +35,7 @@ export function childEnv(inv: ChildEnvSource, fds: { toplevelStdout: number; top
     if (inv.nesting !== null) {
       env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
       env[TASKRUNNER_DEFINITION_ENV] = TASKRUNNER_DEFINITION;
-      env[CALL_ENV] = callValue(inv.nesting);
+      env[CALL_ENV] = inv.nesting;
     }
   }
   return env;

@@ -25,7 +25,6 @@ import { readlinkSync } from "../sys/fs.ts";
 import { nowUs, type Trace } from "../trace/spans.ts";
 import { once } from "../once.ts";
 import type { ViewResult, ViewSink } from "../output/view-sink.ts";
-import type { CallChannel } from "../nest/function.ts";
 import { childEnv } from "./child-env.ts";
 
 /** Everything one invocation needs to run its task. */
@@ -55,8 +54,13 @@ export interface TaskInvocation {
   rehearse: boolean;
   /** The build's live view (top level on a terminal), shared by the tasks of this process; or null. */
   view: ViewSink | null;
-  /** Top level: the channel its build's nested calls reach it by, or null (fast path off). */
-  nesting: CallChannel | null;
+  /** Top level: the channel file its build's nested calls find it by (nest/channel.ts), or null (fast path off). */
+  nesting: string | null;
+  /**
+   * Told once the task's process has started, while its bash starts: the top level opens its
+   * build's nested-call channel then, off the way of a task that makes no nested calls. Or null.
+   */
+  started: (() => void) | null;
   /**
    * Told the task's final exit code as soon as it is recorded and the parent told, before the
    * log is closed, the trace line written and the lock released, which follow at once, with
@@ -265,6 +269,7 @@ async function runLocked(
     return 127;
   }
   cancel.attach(task.proc.pid);
+  inv.started?.();
   out.warmClock();
   if (inv.rehearse) warmUp(statMemo(inv), inv.env);
 

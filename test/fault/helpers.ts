@@ -24,6 +24,13 @@ export function servedByTopLevel(): boolean {
   return nestingEnv.TASKRUNNER_DISABLE_FAST_NESTING === undefined;
 }
 
+/**
+ * Bash for the top of a task script whose first nested call must be served when the top level
+ * serves calls: it waits for the build's channel file, which the top level writes while the
+ * task's bash starts (a call made before it is there runs the executable, the same in effect).
+ */
+export const CHANNEL_READY = 'if [ -n "${_taskrunner_call-}" ]; then until [ -s "$_taskrunner_call" ]; do sleep 0.01; done; fi';
+
 /** Defines `tests` once for each way of nesting; a Fault made in a test gets that way's setting. */
 export function inBothNestings(tests: () => void): void {
   for (const nesting of NESTINGS) {

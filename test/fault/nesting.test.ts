@@ -3,7 +3,7 @@
 // that do not carry the build's secret.
 import { test, expect, afterEach } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { Fault, exitOf, inBothNestings, waitForPidFile, waitGone } from "./helpers.ts";
+import { CHANNEL_READY, Fault, exitOf, inBothNestings, waitForPidFile, waitGone } from "./helpers.ts";
 
 let f: Fault | undefined;
 afterEach(async () => {
@@ -14,9 +14,13 @@ afterEach(async () => {
 /** Bash that waits until a file exists (the condition is a file written by another process). */
 const waitFile = (path: string) => `until [ -s ${path} ]; do sleep 0.01; done`;
 
+/** Bash that waits for the build's channel file (CHANNEL_READY) and reads it into $port and $secret. */
+const channelReady = `${CHANNEL_READY}; IFS=: read -r port secret < "$_taskrunner_call"`;
+
 test("bash callers are served by the top-level runner; sh -c, xargs, env and exec start the executable", async () => {
   f = new Fault("which-runner");
   const script = [
+    channelReady,
     "taskrunner -n from-bash bash -c 'echo $PPID > from-bash.ppid'",
     `sh -c 'taskrunner -n from-sh bash -c "echo \\$PPID > from-sh.ppid"'`,
     "echo x | xargs taskrunner -n from-xargs bash -c 'echo $PPID > from-xargs.ppid'",
@@ -64,9 +68,10 @@ test("a caller that disconnects mid-task (its shell alive) cancels the task", as
   f = new Fault("disconnect");
   // The function's own protocol, spoken by hand so that the connection closes while bash lives on.
   const script = [
-    'exec {fd}<>"/dev/tcp/127.0.0.1/${_taskrunner_call%%:*}"',
+    channelReady,
+    'exec {fd}<>"/dev/tcp/127.0.0.1/$port"',
     "__tr_argv=(-n long bash -c 'echo $$ > long.pid; sleep 1000 & echo $! > long-sleep.pid; echo started; wait'); __tr_pid=$BASHPID",
-    `{ printf '%s\\n' "\${_taskrunner_call#*:}"; umask; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&$fd`,
+    `{ printf '%s\\n' "$secret"; umask; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&$fd`,
     "IFS= read -r -d '' -u $fd reply",
     'echo "reply=$reply"',
     waitFile("long-sleep.pid"),
@@ -92,7 +97,7 @@ test("a connection without the build's secret is refused: closed without a reply
   const body = `'declare -a __tr_argv=([0]="-n" [1]="forged" [2]="touch" [3]="ran.txt")\\ndeclare -- __tr_pid="%s"\\n\\0\\0\\0' "$BASHPID"`;
   const forge = (printfs: string) =>
     [
-      'exec {fd}<>"/dev/tcp/127.0.0.1/${_taskrunner_call%%:*}"',
+      'exec {fd}<>"/dev/tcp/127.0.0.1/$port"',
       // In a subshell: the runner hangs up at the first line, and writing on is a SIGPIPE.
       `( { ${printfs}; } >&$fd )`,
       // The refusal resets the connection: read fails (its message varies: reset or end of file).
@@ -100,8 +105,9 @@ test("a connection without the build's secret is refused: closed without a reply
       "exec {fd}>&-",
     ].join("\n");
   const script = [
+    channelReady,
     forge(`printf 'not-the-secret\\n'; printf ${body}`),
-    forge(`printf '%sx\\n' "\${_taskrunner_call#*:}"; printf ${body}`),
+    forge(`printf '%sx\\n' "$secret"; printf ${body}`),
     forge(`printf '%0300d' 0`),
     "taskrunner -n legit bash -c 'echo served'",
   ].join("\n");
@@ -114,12 +120,19 @@ test("a connection without the build's secret is refused: closed without a reply
   expect(f.stateFiles("builds/*/results/*").map((p) => p.split("/").pop())).toEqual(["legit", "top"]);
 });
 
-test("nothing outlives the build: the listener is gone when the top level exits", async () => {
+test("nothing outlives the build: the listener and the channel file are gone when the top level exits", async () => {
   f = new Fault("no-listener-after");
-  const r = f.runner(["-n", "top", "bash", "-c", 'echo "${_taskrunner_call%%:*}" > port.txt; taskrunner -n inner true']);
+  const script = `${channelReady}; echo "$port" > port.txt; echo "$_taskrunner_call" > file.txt; stat -c %a "$_taskrunner_call" > mode.txt; taskrunner -n inner true`;
+  const r = f.runner(["-n", "top", "bash", "-c", script]);
   expect(await exitOf(r, 10_000)).toEqual({ code: 0, signal: null });
   const port = Number(readFileSync(f.path("port.txt"), "utf8").trim());
   expect(port).toBeGreaterThan(0);
+  // The secret is the user's alone, as the environment is; the file is in the build's directory.
+  expect(readFileSync(f.path("mode.txt"), "utf8")).toBe("600\n");
+  const file = readFileSync(f.path("file.txt"), "utf8").trim();
+  expect(file).toMatch(/\/builds\/[^/]+\/nest-channel$/);
+  expect(file.startsWith(f.box.state)).toBe(true);
+  expect(existsSync(file)).toBe(false);
   const connected = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
     (socket) => {
       socket.end();

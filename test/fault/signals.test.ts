@@ -5,7 +5,7 @@
 import { test, expect, afterEach } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Fault, exitOf, isAlive, parentPid, waitForPidFile, waitGone, inBothNestings, servedByTopLevel } from "./helpers.ts";
+import { Fault, exitOf, isAlive, parentPid, waitForPidFile, waitGone, inBothNestings, servedByTopLevel, CHANNEL_READY } from "./helpers.ts";
 
 let f: Fault | undefined;
 
@@ -127,7 +127,7 @@ inBothNestings(() => {
   test("SIGINT to the top runner stops nested runners and their tasks; exit 130", async () => {
     f = new Fault("nested");
     const inner = "echo $$ > inner-task.pid; sleep 1000 & echo $! > inner-sleep.pid; echo started; wait";
-    const r = f.runner(["-n", "top", "bash", "-c", `echo $$ > top-task.pid; taskrunner -n inner bash -c '${inner}'; echo after-inner`]);
+    const r = f.runner(["-n", "top", "bash", "-c", `${CHANNEL_READY}; echo $$ > top-task.pid; taskrunner -n inner bash -c '${inner}'; echo after-inner`]);
     await r.stdout.waitForLine(/^\[inner\] stdout \| started$/, 10_000);
     const topTask = await waitForPidFile(f.path("top-task.pid"), 1000);
     const innerTask = await waitForPidFile(f.path("inner-task.pid"), 1000);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, callValue } from "../../src/nest/function.ts";
+import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, channelText } from "../../src/nest/function.ts";
 import { startCallServer, type CallServer, type CallSession } from "../../src/nest/server.ts";
 import { parseCall, type NestedCall } from "../../src/nest/request.ts";
 
@@ -17,6 +17,16 @@ const plans = new Map<string, Plan>();
 const calls: NestedCall[] = [];
 let server: CallServer;
 let dir: string;
+/** The channel file naming `server`, as the top level writes it (nest/channel.ts). */
+let channel: string;
+let files = 0;
+
+/** A channel file holding `text`. */
+function channelFileWith(text: string): string {
+  const path = join(dir, `channel-${++files}`);
+  writeFileSync(path, text);
+  return path;
+}
 
 beforeAll(() => {
   server = startCallServer(async (request: Uint8Array, session: CallSession) => {
@@ -35,6 +45,7 @@ beforeAll(() => {
   // The executable a fallback runs: it says so, with its arguments.
   writeFileSync(join(dir, "taskrunner"), '#!/bin/sh\necho "executable:$*"\nexit 9\n');
   chmodSync(join(dir, "taskrunner"), 0o755);
+  channel = channelFileWith(`${channelText(server.channel)}\n`);
 });
 afterAll(async () => {
   await server.stop();
@@ -43,7 +54,7 @@ afterAll(async () => {
 
 async function run(script: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; pid: number }> {
   const proc = Bun.spawn([BASH, "-c", script], {
-    env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: callValue(server.channel), ...env },
+    env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: channel, ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -76,7 +87,7 @@ describe("taskrunner function", () => {
     expect(call.env.X).toBe("pre fixed");
     expect(call.env.P).toBeUndefined();
     expect(call.env["BASH_FUNC_f%%"]).toBe("() { \n    echo f\n}");
-    expect(call.env[CALL_ENV]).toBe(callValue(server.channel));
+    expect(call.env[CALL_ENV]).toBe(channel);
     expect(Object.keys(call.env).filter((k) => k.startsWith("__tr_"))).toEqual([]);
     expect(`sub=${call.pid}\n`).toBe(r.stdout);
   });
@@ -109,8 +120,18 @@ describe("taskrunner function", () => {
     expect(r.stdout).toBe("executable:fb --help x y\nrc=9\n");
   });
 
-  test("no channel, a refused one or a malformed value: the executable runs", async () => {
-    for (const value of ["", "1:00", "junk", `${server.channel.port}`]) {
+  test("no channel file, a refused channel or a malformed one: the executable runs", async () => {
+    const values = [
+      "",
+      join(dir, "missing"),
+      dir,
+      channelFileWith(""),
+      channelFileWith("1:00\n"),
+      channelFileWith("junk\n"),
+      channelFileWith(`${server.channel.port}\n`),
+      channelFileWith(`:${server.channel.secret}\n`),
+    ];
+    for (const value of values) {
       const r = await run('taskrunner nochan a; echo "rc=$?"', { [CALL_ENV]: value });
       expect(r.stdout).toBe("executable:nochan a\nrc=9\n");
       expect(r.stderr).toBe("");
@@ -143,7 +164,7 @@ describe("taskrunner function", () => {
         },
       },
     });
-    const r = await run('taskrunner hang; echo "rc=$?"', { [CALL_ENV]: `${dying.port}:whatever` });
+    const r = await run('taskrunner hang; echo "rc=$?"', { [CALL_ENV]: channelFileWith(`${dying.port}:whatever\n`) });
     dying.stop(true);
     expect(r.stdout).toBe("rc=1\n");
     expect(r.stderr).toBe("taskrunner: the connection to the build's runner ended before the task did\n");
@@ -153,7 +174,7 @@ describe("taskrunner function", () => {
     let release: (code: number) => void = () => {};
     plans.set("trapped", { kind: "wait-for", release: new Promise<number>((r) => (release = r)) });
     const proc = Bun.spawn([BASH, "-c", "trap 'echo got-usr1' USR1; taskrunner trapped; echo \"rc=$?\""], {
-      env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: callValue(server.channel) },
+      env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: channel },
       stdout: "pipe",
     });
     const deadline = Date.now() + 5000;
