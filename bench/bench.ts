@@ -3,8 +3,11 @@
 // same run on repositories made here. Run with `npm run bench` (which builds first).
 //
 // Method: every command of a group runs twice as a warm-up (that also saves the hashes and
-// fills turbo's cache), then RUNS times interleaved (A B C, B C A, C A B ...) so that machine
-// drift hits them alike; the median is reported. Peak memory is the runner process's own maximum
+// fills turbo's cache), then RUNS times interleaved, each round in a new shuffled order (seeded,
+// so a run can be repeated), so that machine drift hits them alike and no command always
+// follows the same one; the median is reported. (A rotation, A B C, B C A, C A B, keeps the
+// cyclic order: each command then always followed the same one, and two identical executables
+// measured 7% apart on W1 because one always ran right after turbo.) Peak memory is the runner process's own maximum
 // resident set, from `/usr/bin/time -f %M` in separate runs (Bun.spawnSync's resourceUsage
 // reports the parent's memory for a vfork'ed child, so it is not used).
 //
@@ -133,6 +136,23 @@ function peakKiB(w: Workload, cwd: string): number | null {
 
 const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]!;
 
+/** A small seeded generator (mulberry32): the same orders in every run of the benchmark. */
+let seed = 0x5eed;
+function random(): number {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** Fisher-Yates, in place. */
+function shuffle(items: number[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
+
 function measure(group: string, cwd: string, workloads: Workload[], runs = RUNS): Row[] {
   for (const w of workloads) {
     for (let i = 0; i < 2; i++) timeOnce(w, cwd); // warm-up: saves hashes, fills caches
@@ -143,13 +163,12 @@ function measure(group: string, cwd: string, workloads: Workload[], runs = RUNS)
     }
   }
   const samples = workloads.map(() => [] as number[]);
-  // The order rotates every round, so that no command always follows the same one (turbo, for
-  // one, leaves threads finishing as it exits).
+  // A new order every round: what runs before a command (turbo, for one, leaves threads
+  // finishing as it exits) must not always be the same.
+  const order = workloads.map((_, k) => k);
   for (let i = 0; i < runs; i++) {
-    for (let j = 0; j < workloads.length; j++) {
-      const k = (i + j) % workloads.length;
-      samples[k]!.push(timeOnce(workloads[k]!, cwd));
-    }
+    shuffle(order);
+    for (const k of order) samples[k]!.push(timeOnce(workloads[k]!, cwd));
   }
   const rows = workloads.map((w, k) => ({
     group,
