@@ -59,11 +59,16 @@ export const TASKRUNNER_FUNCTION = `() {
  *   variable has a value (`set -u`); nothing is unquoted where globbing or IFS could apply.
  * - The connection is a redirection of a compound command, not `exec`: a failed connection then
  *   fails the command, never the shell (POSIX mode makes a failed `exec` redirection fatal).
- * - No channel file (the top level is not listening yet, or no longer), or a connection that
+ * - Each part of the request is written with a redirection of its own, not one around a group:
+ *   a trap that runs between two parts (the caller traps a signal that came meanwhile) runs
+ *   with the caller's own stdout, instead of writing into the request.
+ * - No channel file (the top level is not listening yet, or no longer), one that is a symbolic
+ *   link or that the caller does not own (the default state directory is under /tmp, where
+ *   another user could plant one to receive the caller's environment), or a connection that
  *   cannot be made or that ends before `A`, runs the executable: nothing ran.
  *   One that ends after `A` is an error: the task may have run; running it again would be wrong.
- * - A signal the caller traps interrupts `read` (status > 128); the wait goes on, because the
- *   task still runs. A caller that dies closes the connection: the runner cancels the task.
+ * - A signal the caller traps may interrupt `read` (status > 128, in some bash versions); the
+ *   wait goes on, for `A` as for the code, because the task may run. A caller that dies closes the connection: the runner cancels the task.
  *
  * In the TypeScript source `\\` and `\${` are template-literal escapes for `\` and `${`.
  */
@@ -71,11 +76,14 @@ export const TASKRUNNER_DEFINITION = `taskrunner () {
     { local -; set +x; } 2>/dev/null
     local __tr_call= __tr_fd= __tr_reply= __tr_accepted= __tr_pid=$BASHPID
     local -a __tr_argv=("$@")
-    if [[ -n \${_taskrunner_call-} ]] && { IFS= read -r __tr_call <"$_taskrunner_call"; } 2>/dev/null &&
-        [[ \${__tr_call%%:*} == [0-9]* && \${__tr_call%%:*} != *[!0-9]* ]] && {
-        { printf '%s\\n' "\${__tr_call#*:}"; umask; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&"$__tr_fd" &&
-            IFS= read -r -d '' -u "$__tr_fd" __tr_reply
-    } 2>/dev/null {__tr_fd}<>"/dev/tcp/127.0.0.1/\${__tr_call%%:*}"; then
+    if [[ -n \${_taskrunner_call-} && -O $_taskrunner_call && ! -L $_taskrunner_call ]] && { IFS= read -r __tr_call <"$_taskrunner_call"; } 2>/dev/null &&
+        [[ \${__tr_call%%:*} == [0-9]* && \${__tr_call%%:*} != *[!0-9]* ]] &&
+        { :; } 2>/dev/null {__tr_fd}<>"/dev/tcp/127.0.0.1/\${__tr_call%%:*}" &&
+        printf '%s\\n' "\${__tr_call#*:}" >&"$__tr_fd" && umask >&"$__tr_fd" && declare -p __tr_argv __tr_pid >&"$__tr_fd" &&
+        printf '\\0' >&"$__tr_fd" && declare -px >&"$__tr_fd" && printf '\\0' >&"$__tr_fd" && declare -fx >&"$__tr_fd" && printf '\\0' >&"$__tr_fd"; then
+        while IFS= read -r -d '' -u "$__tr_fd" __tr_reply 2>/dev/null || (( $? > 128 )); do
+            if [[ $__tr_reply == [AXF]* ]]; then break; fi
+        done
         if [[ $__tr_reply == A ]]; then
             __tr_accepted=1
             while IFS= read -r -d '' -u "$__tr_fd" __tr_reply || (( $? > 128 )); do

@@ -2,7 +2,7 @@
 // handler: what bash sends arrives intact, replies become exit codes, and every way a call can
 // fail to be served ends in the executable, or in an error when the task may have run.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, channelText } from "../../src/nest/function.ts";
@@ -12,7 +12,10 @@ import { parseCall, type NestedCall } from "../../src/nest/request.ts";
 const BASH = Bun.which("bash") ?? "/bin/bash";
 
 /** What the handler does with a call whose first argument is the key. */
-type Plan = { kind: "finish"; code: number; afterMs?: number } | { kind: "fallback" } | { kind: "wait-for"; release: Promise<number> };
+type Plan =
+  | { kind: "finish"; code: number; afterMs?: number }
+  | { kind: "fallback" }
+  | { kind: "wait-for"; release: Promise<number>; acceptFirst: boolean };
 const plans = new Map<string, Plan>();
 const calls: NestedCall[] = [];
 let server: CallServer;
@@ -20,6 +23,19 @@ let dir: string;
 /** The channel file naming `server`, as the top level writes it (nest/channel.ts). */
 let channel: string;
 let files = 0;
+
+/** A symbolic link to `target`. */
+function linkTo(target: string): string {
+  const path = join(dir, `link-${++files}`);
+  symlinkSync(target, path);
+  return path;
+}
+
+/** `path`, given to the user nobody (the tests run as root where they can). */
+function ownedByNobody(path: string): string {
+  chownSync(path, 65534, 65534);
+  return path;
+}
 
 /** A channel file holding `text`. */
 function channelFileWith(text: string): string {
@@ -36,8 +52,14 @@ beforeAll(() => {
     calls.push(call);
     const plan = plans.get(call.argv[0] ?? "") ?? { kind: "finish", code: 0 };
     if (plan.kind === "fallback") return session.fallback();
+    if (plan.kind === "wait-for") {
+      // Accepted at once, or only when released (the caller then waits for `A` meanwhile).
+      if (plan.acceptFirst) session.accept();
+      const code = await plan.release;
+      if (!plan.acceptFirst) session.accept();
+      return session.finish(code);
+    }
     session.accept();
-    if (plan.kind === "wait-for") return session.finish(await plan.release);
     if (plan.afterMs !== undefined) await Bun.sleep(plan.afterMs);
     session.finish(plan.code);
   }, () => {})!;
@@ -120,7 +142,7 @@ describe("taskrunner function", () => {
     expect(r.stdout).toBe("executable:fb --help x y\nrc=9\n");
   });
 
-  test("no channel file, a refused channel or a malformed one: the executable runs", async () => {
+  test("no channel file, a refused or malformed channel, a link or another user's file: the executable runs", async () => {
     const values = [
       "",
       join(dir, "missing"),
@@ -130,6 +152,9 @@ describe("taskrunner function", () => {
       channelFileWith("junk\n"),
       channelFileWith(`${server.channel.port}\n`),
       channelFileWith(`:${server.channel.secret}\n`),
+      // The right text, but through a symbolic link, or in a file of another user.
+      linkTo(channel),
+      ...(process.getuid?.() === 0 ? [ownedByNobody(channelFileWith(readFileSync(channel, "utf8")))] : []),
     ];
     for (const value of values) {
       const r = await run('taskrunner nochan a; echo "rc=$?"', { [CALL_ENV]: value });
@@ -170,20 +195,29 @@ describe("taskrunner function", () => {
     expect(r.stderr).toBe("taskrunner: the connection to the build's runner ended before the task did\n");
   });
 
-  test("a signal the caller traps does not end the wait", async () => {
-    let release: (code: number) => void = () => {};
-    plans.set("trapped", { kind: "wait-for", release: new Promise<number>((r) => (release = r)) });
-    const proc = Bun.spawn([BASH, "-c", "trap 'echo got-usr1' USR1; taskrunner trapped; echo \"rc=$?\""], {
-      env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: channel },
-      stdout: "pipe",
+  // Waiting for `A` or for the code, a signal the caller traps interrupts bash's `read`; the
+  // trap runs and the wait goes on. (Given up before `A`, the executable would run the task a
+  // second time, while the runner's first run is cancelled.)
+  for (const acceptFirst of [true, false]) {
+    test(`a signal the caller traps does not end the wait (${acceptFirst ? "for the code" : "for A"})`, async () => {
+      let release: (code: number) => void = () => {};
+      const key = `trapped-${acceptFirst}`;
+      plans.set(key, { kind: "wait-for", release: new Promise<number>((r) => (release = r)), acceptFirst });
+      const marker = join(dir, `${key}.done`);
+      const proc = Bun.spawn([BASH, "-c", `trap 'echo got-usr1; : > ${marker}' USR1; taskrunner ${key}; echo "rc=$?"`], {
+        env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: channel },
+        stdout: "pipe",
+      });
+      const deadline = Date.now() + 5000;
+      while (lastCall(key) === undefined && Date.now() < deadline) await Bun.sleep(5);
+      process.kill(proc.pid, "SIGUSR1");
+      // The trap has run before the task ends.
+      while (!existsSync(marker) && Date.now() < deadline) await Bun.sleep(5);
+      expect(existsSync(marker)).toBe(true);
+      release(5);
+      expect(await new Response(proc.stdout).text()).toBe("got-usr1\nrc=5\n");
     });
-    const deadline = Date.now() + 5000;
-    while (lastCall("trapped") === undefined && Date.now() < deadline) await Bun.sleep(5);
-    process.kill(proc.pid, "SIGUSR1");
-    await Bun.sleep(50);
-    release(5);
-    expect(await new Response(proc.stdout).text()).toBe("got-usr1\nrc=5\n");
-  });
+  }
 
   test("ten parallel background calls, each with its own code", async () => {
     for (let i = 0; i < 10; i++) plans.set(`par${i}`, { kind: "finish", code: i * 11, afterMs: (10 - i) * 5 });
