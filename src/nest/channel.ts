@@ -8,12 +8,17 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../state/atomic-file.ts";
 import { unlinkSync } from "../sys/fs.ts";
-import { channelText } from "./function.ts";
+import type { CallChannel } from "./function.ts";
 import { startCallServer, type CallHandler, type CallServer } from "./server.ts";
 
 /** The channel file of the build whose directory is `buildDir`. */
 export function channelFile(buildDir: string): string {
   return join(buildDir, "nest-channel");
+}
+
+/** The channel file's text: `PORT:SECRET` and a newline, as the `taskrunner` function reads it. */
+export function channelText(channel: CallChannel): string {
+  return `${channel.port}:${channel.secret}\n`;
 }
 
 /** A build's channel: opened on demand, once; stopped when the top-level task has ended. */
@@ -39,7 +44,7 @@ export class BuildChannel {
     const server = startCallServer(this.handle, this.refused);
     if (server === null) return;
     try {
-      writeFileAtomic(this.file, `${channelText(server.channel)}\n`, { mode: 0o600 });
+      writeFileAtomic(this.file, channelText(server.channel), { mode: 0o600 });
     } catch {
       void server.stop();
       return;

@@ -22,11 +22,6 @@ export interface CallChannel {
   secret: string;
 }
 
-/** The text of the channel file for a channel (one line, with its newline added by the writer). */
-export function channelText(channel: CallChannel): string {
-  return `${channel.port}:${channel.secret}`;
-}
-
 /**
  * What tasks get as `taskrunner`: a stub that defines the real function (TASKRUNNER_DEFINITION,
  * from its variable) in the calling shell the first time it is called there, then calls it.
@@ -68,7 +63,8 @@ export const TASKRUNNER_FUNCTION = `() {
  *   cannot be made or that ends before `A`, runs the executable: nothing ran.
  *   One that ends after `A` is an error: the task may have run; running it again would be wrong.
  * - A signal the caller traps may interrupt `read` (status > 128, in some bash versions); the
- *   wait goes on, for `A` as for the code, because the task may run. A caller that dies closes the connection: the runner cancels the task.
+ *   wait goes on, for `A` as for the code, because the task may run. A caller that dies closes
+ *   the connection: the runner cancels the task.
  *
  * In the TypeScript source `\\` and `\${` are template-literal escapes for `\` and `${`.
  */

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV, channelText } from "../../src/nest/function.ts";
+import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "../../src/nest/function.ts";
+import { channelText } from "../../src/nest/channel.ts";
 import { startCallServer, type CallServer, type CallSession } from "../../src/nest/server.ts";
 import { parseCall, type NestedCall } from "../../src/nest/request.ts";
 
@@ -67,7 +68,7 @@ beforeAll(() => {
   // The executable a fallback runs: it says so, with its arguments.
   writeFileSync(join(dir, "taskrunner"), '#!/bin/sh\necho "executable:$*"\nexit 9\n');
   chmodSync(join(dir, "taskrunner"), 0o755);
-  channel = channelFileWith(`${channelText(server.channel)}\n`);
+  channel = channelFileWith(channelText(server.channel));
 });
 afterAll(async () => {
   await server.stop();
