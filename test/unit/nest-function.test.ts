@@ -196,9 +196,9 @@ describe("taskrunner function", () => {
     expect(r.stderr).toBe("taskrunner: the connection to the build's runner ended before the task did\n");
   });
 
-  // Waiting for `A` or for the code, a signal the caller traps interrupts bash's `read`; the
-  // trap runs and the wait goes on. (Given up before `A`, the executable would run the task a
-  // second time, while the runner's first run is cancelled.)
+  // Waiting for `A` or for the code, a signal the caller traps runs its trap and the wait goes
+  // on. (Bash 5.2 restarts the `read`; where a bash returns > 128 instead, giving up before `A`
+  // would run the executable a second time while the runner's run is cancelled.)
   for (const acceptFirst of [true, false]) {
     test(`a signal the caller traps does not end the wait (${acceptFirst ? "for the code" : "for A"})`, async () => {
       let release: (code: number) => void = () => {};
@@ -219,6 +219,53 @@ describe("taskrunner function", () => {
       expect(await new Response(proc.stdout).text()).toBe("got-usr1\nrc=5\n");
     });
   }
+
+  test("a trap that runs while the request is written prints to the caller's stdout, not into the request", async () => {
+    // A runner that reads nothing until told: bash blocks writing a 16 MiB exported variable.
+    const chunks: Buffer[] = [];
+    let nuls = 0;
+    let paused: Bun.Socket<undefined> | null = null;
+    const connected = Promise.withResolvers<void>();
+    const complete = Promise.withResolvers<Buffer>();
+    const slow = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          socket.pause();
+          paused = socket;
+          connected.resolve();
+        },
+        data(socket, chunk) {
+          chunks.push(Buffer.from(chunk));
+          for (let at = chunk.indexOf(0); at !== -1; at = chunk.indexOf(0, at + 1)) nuls++;
+          if (nuls < 3) return;
+          socket.end("A\0X5\0");
+          complete.resolve(Buffer.concat(chunks));
+        },
+      },
+    });
+    const marker = join(dir, "write-trap.done");
+    const script = `export BIG=$(head -c 16777216 /dev/zero | tr '\\0' x); trap 'echo got-usr1; : > ${marker}' USR1; taskrunner big; echo "rc=$?"`;
+    const proc = Bun.spawn([BASH, "-c", script], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, [TASKRUNNER_FUNCTION_ENV]: TASKRUNNER_FUNCTION, [TASKRUNNER_DEFINITION_ENV]: TASKRUNNER_DEFINITION, [CALL_ENV]: channelFileWith(`${slow.port}:s\n`) },
+      stdout: "pipe",
+    });
+    await connected.promise;
+    // Blocked in the write (sleeping) with the request unfinished: the signal comes mid-request.
+    const deadline = Date.now() + 10_000;
+    const state = () => readFileSync(`/proc/${proc.pid}/stat`, "latin1").replace(/^.*\) /s, "")[0];
+    while (state() !== "S" && Date.now() < deadline) await Bun.sleep(5);
+    expect(state()).toBe("S");
+    process.kill(proc.pid, "SIGUSR1");
+    (paused as Bun.Socket<undefined> | null)?.resume();
+    const request = await complete.promise;
+    slow.stop(true);
+    expect(request.includes("got-usr1")).toBe(false);
+    expect(request.length).toBeGreaterThan(16 * 1024 * 1024);
+    expect(await new Response(proc.stdout).text()).toBe("got-usr1\nrc=5\n");
+    expect(existsSync(marker)).toBe(true);
+  });
 
   test("ten parallel background calls, each with its own code", async () => {
     for (let i = 0; i < 10; i++) plans.set(`par${i}`, { kind: "finish", code: i * 11, afterMs: (10 - i) * 5 });
