@@ -7,9 +7,10 @@
 // so a run can be repeated), so that machine drift hits them alike and no command always
 // follows the same one; the median is reported. (A rotation, A B C, B C A, C A B, keeps the
 // cyclic order: each command then always followed the same one, and two identical executables
-// measured 7% apart on W1 because one always ran right after turbo.) Peak memory is the runner process's own maximum
-// resident set, from `/usr/bin/time -f %M` in separate runs (Bun.spawnSync's resourceUsage
-// reports the parent's memory for a vfork'ed child, so it is not used).
+// measured 7% apart on W1 because one always ran right after turbo.) Peak memory is the runner
+// process's own maximum resident set, from `/usr/bin/time -f %M` in separate runs
+// (Bun.spawnSync's resourceUsage reports the parent's memory for a vfork'ed child, so it is not
+// used).
 //
 // W4 (issue 10): a build script running 20 nested tasks whose inputs are unchanged, one after
 // the other and all at once, beside turbo's cached run of a 20-package workspace with the same
@@ -325,7 +326,8 @@ const w4seq = find("W4 20 nested", "taskrunner: top + 20 nested, seq");
 const w4par = find("W4 20 nested", "taskrunner: top + 20 nested, par");
 const w4top = find("W4 20 nested", "taskrunner: top task alone");
 const w4bash = find("W4 20 nested", "floor: 20 bare bash -c true, seq");
-ratio("W4 sequential: taskrunner / turbo --concurrency=1", w4seq, find("W4 20 nested", "peer: turbo run build --concurrency=1"));
+const w4turbo = find("W4 20 nested", "peer: turbo run build --concurrency=1");
+ratio("W4 sequential: taskrunner / turbo --concurrency=1", w4seq, w4turbo);
 ratio("W4 parallel: taskrunner / turbo", w4par, find("W4 20 nested", "peer: turbo run build (parallel)"));
 ratio("W4 sequential: executable nesting / served", find("W4 20 nested", "the same, sequential, executable"), w4seq);
 if (w4seq && w4top && w4bash) {
@@ -337,9 +339,8 @@ if (w4seq && w4top && w4bash) {
   // What the sequential goal against turbo leaves each nested task, in this run: turbo's cached
   // tasks start no process, each of ours starts a bash, so the allowance measured in bash
   // starts shrinks when the machine starts processes slowly.
-  const turboSeq = find("W4 20 nested", "peer: turbo run build --concurrency=1");
-  if (turboSeq) {
-    const allowed = (3.5 * turboSeq.medianMs - w4top.medianMs) / PACKAGES;
+  if (w4turbo) {
+    const allowed = (3.5 * w4turbo.medianMs - w4top.medianMs) / PACKAGES;
     console.log(`  ${"W4: per nested task 3.5x turbo allows, ms".padEnd(56)} ${allowed.toFixed(2)} (${(allowed / perBash).toFixed(2)}x a bare bash start)`);
   }
 }
