@@ -2,7 +2,7 @@
 // recorded runs (state/history.ts), as plain text for stdout.
 
 import { describeDiff, diffInputs, type SplitInput } from "./inputs/input-diff.ts";
-import { join } from "node:path";
+import { join } from "./sys/path.ts";
 import { type Result, ok, err } from "./result.ts";
 import { checkTaskName, taskPaths } from "./state/paths.ts";
 import { historyPath, readHistory, type History, type HistoryRecord } from "./state/history.ts";

@@ -1,6 +1,6 @@
 // A run invocation (`taskrunner [-n NAME] [-f] CMD...`) turned into everything its task needs:
 // the same for the executable's own command line and for a nested call served in-process.
-import { basename, join, resolve } from "node:path";
+import { basename, join, resolve } from "./sys/path.ts";
 import { version } from "../package.json" with { type: "json" };
 import { type Result, ok, err } from "./result.ts";
 import type { Invocation } from "./cli.ts";

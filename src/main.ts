@@ -1,6 +1,6 @@
 import { fstatSync, writeSync } from "./sys/fs.ts";
 import { isTerminal } from "./sys/libc.ts";
-import { resolve } from "node:path";
+import { resolve } from "./sys/path.ts";
 import { version } from "../package.json" with { type: "json" };
 import { parseCli, usage } from "./cli.ts";
 import { readSettings, type Settings } from "./settings.ts";

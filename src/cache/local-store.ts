@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { mkdir, readdir, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join } from "../sys/path.ts";
 import { type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ObjectStore } from "./store.ts";

@@ -2,7 +2,7 @@
 // a process, 2-3 ms of the no-op path). Only the plain cases are answered here; anything else
 // returns null and hash.ts asks git, so an answer is never different from git's.
 import { readFileSync, realpathSync, statSync, type Stat as Stats } from "../sys/fs.ts";
-import { dirname, join } from "node:path";
+import { dirname, join } from "../sys/path.ts";
 
 /**
  * Variables that change where git looks for the repository or its index. With any of them set

@@ -10,7 +10,7 @@
 
 import { constants, copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync } from "../sys/fs.ts";
 import { findIndex } from "./find-index.ts";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "../sys/path.ts";
 import { statScope, type StatScope } from "./stat-scope.ts";
 import { DEFAULT_MEMO_OPTIONS, fingerprintBefore, lookupMemo, memoQuestion, recordMemo, rehearse, type MemoOptions } from "./stat-memo.ts";
 import { type Result, ok, err } from "../result.ts";

@@ -15,7 +15,7 @@
 // not by path: the names of every directory are part of the fingerprint, so a position always
 // means the same path.
 import { closeSync, constants, openSync, readFileSync, readdirSync, readlinkSync } from "../sys/fs.ts";
-import { join } from "node:path";
+import { join } from "../sys/path.ts";
 import { type Result, ok, err } from "../result.ts";
 import { read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { cMemory, freeMemory, lstatInto } from "../sys/libc.ts";

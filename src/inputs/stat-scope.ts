@@ -14,7 +14,7 @@
 // Anything this cannot see through is left to git: magic and glob pathspecs, linked work
 // trees, configuration that includes other files or names other ignore/attribute files, and
 // variables that change where git looks.
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "../sys/path.ts";
 import { type Result, ok, err } from "../result.ts";
 
 /** What to fingerprint for one `snapshot` call. */

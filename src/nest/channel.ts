@@ -5,7 +5,7 @@
 // ~0.8 ms, which the single no-op would otherwise wait for before its task could start. A call
 // that finds no file (none yet, or the build is over) runs the executable, as for any channel
 // that cannot be opened.
-import { join } from "node:path";
+import { join } from "../sys/path.ts";
 import { writeFileAtomic } from "../state/atomic-file.ts";
 import { unlinkSync } from "../sys/fs.ts";
 import type { CallChannel } from "./function.ts";

@@ -1,5 +1,5 @@
 import { openSync, writeSync, closeSync, mkdirSync, constants } from "../sys/fs.ts";
-import { dirname } from "node:path";
+import { dirname } from "../sys/path.ts";
 import { type StreamWord, clock, joinLine, terminalPrefix, logPrefix, targetStream, isShown } from "./format.ts";
 import { StateWriteError } from "../state/state-error.ts";
 import type { ViewSink } from "./view-sink.ts";

@@ -1,5 +1,5 @@
 import { mkdirSync, renameSync, unlinkSync, utimesSync, writeFileSync } from "../sys/fs.ts";
-import { dirname } from "node:path";
+import { dirname } from "../sys/path.ts";
 
 /**
  * Writes a file atomically: a temp file next to it, then rename. A crash leaves the old file or

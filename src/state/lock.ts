@@ -1,5 +1,5 @@
 import { mkdirSync, openSync, closeSync, constants } from "../sys/fs.ts";
-import { dirname } from "node:path";
+import { dirname } from "../sys/path.ts";
 import { LOCK_EX, tryFlock } from "../sys/libc.ts";
 import { StateWriteError } from "./state-error.ts";
 

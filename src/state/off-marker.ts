@@ -1,5 +1,5 @@
 import { mkdirSync, readFileOrNull, writeFileSync } from "../sys/fs.ts";
-import { dirname } from "node:path";
+import { dirname } from "../sys/path.ts";
 
 // Optional subsystems (remote cache, commit statuses) turn themselves off for the rest of a
 // build after their first service failure, so an outage costs one timeout per build, not one

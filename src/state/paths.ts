@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../sys/path.ts";
 import { type Result, ok, err } from "../result.ts";
 
 /** Where one task's files live in the state directory (SPEC §8). */

@@ -1,5 +1,5 @@
 import { missingOutputs } from "./outputs.ts";
-import { relative, resolve, isAbsolute } from "node:path";
+import { relative, resolve, isAbsolute } from "../sys/path.ts";
 import { parseSnapshotArgs, type SnapshotOptions } from "../protocol/snapshot-args.ts";
 import { REPLY_CONTINUE, REPLY_ERROR, REPLY_SKIP } from "../protocol/messages.ts";
 import { hashInputs, describeInputError, memoOf } from "../inputs/hash.ts";

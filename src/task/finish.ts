@@ -3,7 +3,7 @@ import { writeSavedState } from "../state/hash-file.ts";
 import type { TaskOutput } from "../output/task-output.ts";
 import type { Decision, RemotePlan } from "./decide.ts";
 import { runPostUnpack } from "./post-unpack.ts";
-import { join } from "node:path";
+import { join } from "../sys/path.ts";
 import { missingOutputs } from "./outputs.ts";
 import { currentBranch } from "../inputs/repo-state.ts";
 import type { RemoteCache } from "../cache/remote-cache.ts";

@@ -20,7 +20,7 @@ import type { LocalCache } from "../cache/local-cache.ts";
 import type { Secret } from "../github/secret.ts";
 import { logViewUrl } from "../cache/keys.ts";
 import { TaskReport, type CommitStatusAccess } from "./report.ts";
-import { join, relative } from "node:path";
+import { join, relative } from "../sys/path.ts";
 import { readlinkSync } from "../sys/fs.ts";
 import { nowUs, type Trace } from "../trace/spans.ts";
 import { once } from "../once.ts";

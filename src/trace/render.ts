@@ -3,7 +3,7 @@
 // Loaded lazily by main.ts; never on a task's path.
 
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../sys/path.ts";
 import { type Result, ok, err } from "../result.ts";
 import { checkTaskName } from "../state/paths.ts";
 import { type TraceEvent, tracePaths, writeTraceJson } from "./spans.ts";

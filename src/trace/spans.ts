@@ -4,7 +4,7 @@
 // the lines into trace.json. Tiny on purpose: this module is on the no-op path.
 
 import { closeSync, openSync, readFileOrNull, writeSync, constants } from "../sys/fs.ts";
-import { join } from "node:path";
+import { join } from "../sys/path.ts";
 import { writeFileAtomic } from "../state/atomic-file.ts";
 
 /** One complete ("X") or metadata ("M") trace event; times in microseconds since the epoch. */

@@ -3,7 +3,7 @@
 // through what the top level already receives: their lines, which they write to the build's
 // descriptors (pipes read here while the view is on), and the `Starting subtask` / `Subtask
 // ... finished` notices their parents get. Loaded only when the view is on.
-import { join } from "node:path";
+import { join } from "../sys/path.ts";
 import { closeSync } from "../sys/fs.ts";
 import { pipe } from "../sys/libc.ts";
 import { readLines, within } from "../task/streams.ts";
