@@ -14,15 +14,15 @@ afterEach(() => {
 });
 
 /** A channel whose handler answers every call with exit code 7, in a new build directory. */
-function newChannel(): { channel: BuildChannel; requests: number } {
+function newChannel(): { channel: BuildChannel; calls: { count: number } } {
   dir = mkdtempSync(join(tmpdir(), "nest-channel-"));
-  const seen = { channel: null as unknown as BuildChannel, requests: 0 };
-  seen.channel = new BuildChannel(channelFile(join(dir, "builds", "b1")), async (_request: Uint8Array, session: CallSession) => {
-    seen.requests++;
+  const calls = { count: 0 };
+  const channel = new BuildChannel(channelFile(join(dir, "builds", "b1")), async (_request: Uint8Array, session: CallSession) => {
+    calls.count++;
     session.accept();
     session.finish(7);
   }, () => {});
-  return seen;
+  return { channel, calls };
 }
 
 /** Sends a request with `secret` to `port`; resolves with what came back before the end. */
@@ -66,7 +66,7 @@ test("the file names the channel only once it is open, for the user alone; calls
   expect(statSync(c.channel.file).mode & 0o777).toBe(0o600);
   const [port, secret] = text.trim().split(":") as [string, string];
   expect(await call(Number(port), secret)).toBe("A\0X7\0");
-  expect(c.requests).toBe(1);
+  expect(c.calls.count).toBe(1);
   // Opening again changes nothing.
   c.channel.open();
   expect(readFileSync(c.channel.file, "latin1")).toBe(text);
