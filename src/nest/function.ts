@@ -31,8 +31,8 @@ export interface CallChannel {
  * shows the call only, as with the real function; a missing definition runs the executable.
  */
 export const TASKRUNNER_FUNCTION = `() {
-    { local -; set +x; } 2>/dev/null
-    if [[ -n \${_taskrunner_function-} ]] && eval "$_taskrunner_function"; then taskrunner "$@"; else command taskrunner "$@"; fi
+    { builtin local -; builtin set +x; } 2>/dev/null
+    if [[ -n \${_taskrunner_function-} ]] && builtin eval "$_taskrunner_function"; then taskrunner "$@"; else builtin command taskrunner "$@"; fi
 }`;
 
 /**
@@ -52,6 +52,9 @@ export const TASKRUNNER_FUNCTION = `() {
  *   call, as for the executable, and not the function's own commands.
  * - Every command that may fail sits in a condition, so `set -e` never fires inside; every
  *   variable has a value (`set -u`); nothing is unquoted where globbing or IFS could apply.
+ * - Every builtin is called through `builtin` (the stub's too): a caller's own function named
+ *   `read`, `printf`, `umask`, `local` or `command` would otherwise run instead, and send a
+ *   wrong umask, hang waiting for a reply, or print errors the executable never prints.
  * - The connection is a redirection of a compound command, not `exec`: a failed connection then
  *   fails the command, never the shell (POSIX mode makes a failed `exec` redirection fatal).
  * - Each part of the request is written with a redirection of its own, not one around a group:
@@ -69,29 +72,31 @@ export const TASKRUNNER_FUNCTION = `() {
  * In the TypeScript source `\\` and `\${` are template-literal escapes for `\` and `${`.
  */
 export const TASKRUNNER_DEFINITION = `taskrunner () {
-    { local -; set +x; } 2>/dev/null
-    local __tr_call= __tr_fd= __tr_reply= __tr_accepted= __tr_pid=$BASHPID
-    local -a __tr_argv=("$@")
-    if [[ -n \${_taskrunner_call-} && -O $_taskrunner_call && ! -L $_taskrunner_call ]] && { IFS= read -r __tr_call <"$_taskrunner_call"; } 2>/dev/null &&
+    { builtin local -; builtin set +x; } 2>/dev/null
+    builtin local __tr_call= __tr_fd= __tr_reply= __tr_accepted= __tr_pid=$BASHPID
+    builtin local -a __tr_argv
+    __tr_argv=("$@")
+    if [[ -n \${_taskrunner_call-} && -O $_taskrunner_call && ! -L $_taskrunner_call ]] && { IFS= builtin read -r __tr_call <"$_taskrunner_call"; } 2>/dev/null &&
         [[ \${__tr_call%%:*} == [0-9]* && \${__tr_call%%:*} != *[!0-9]* ]] &&
-        { :; } 2>/dev/null {__tr_fd}<>"/dev/tcp/127.0.0.1/\${__tr_call%%:*}" &&
-        printf '%s\\n' "\${__tr_call#*:}" >&"$__tr_fd" && umask >&"$__tr_fd" && declare -p __tr_argv __tr_pid >&"$__tr_fd" &&
-        printf '\\0' >&"$__tr_fd" && declare -px >&"$__tr_fd" && printf '\\0' >&"$__tr_fd" && declare -fx >&"$__tr_fd" && printf '\\0' >&"$__tr_fd"; then
-        while IFS= read -r -d '' -u "$__tr_fd" __tr_reply 2>/dev/null || (( $? > 128 )); do
-            if [[ $__tr_reply == [AXF]* ]]; then break; fi
+        { builtin :; } 2>/dev/null {__tr_fd}<>"/dev/tcp/127.0.0.1/\${__tr_call%%:*}" &&
+        builtin printf '%s\\n' "\${__tr_call#*:}" >&"$__tr_fd" && builtin umask >&"$__tr_fd" && builtin declare -p __tr_argv __tr_pid >&"$__tr_fd" &&
+        builtin printf '\\0' >&"$__tr_fd" && builtin declare -px >&"$__tr_fd" && builtin printf '\\0' >&"$__tr_fd" && builtin declare -fx >&"$__tr_fd" &&
+        builtin printf '\\0' >&"$__tr_fd"; then
+        while IFS= builtin read -r -d '' -u "$__tr_fd" __tr_reply 2>/dev/null || (( $? > 128 )); do
+            if [[ $__tr_reply == [AXF]* ]]; then builtin break; fi
         done
         if [[ $__tr_reply == A ]]; then
             __tr_accepted=1
-            while IFS= read -r -d '' -u "$__tr_fd" __tr_reply || (( $? > 128 )); do
-                if [[ $__tr_reply == X* ]]; then break; fi
+            while IFS= builtin read -r -d '' -u "$__tr_fd" __tr_reply || (( $? > 128 )); do
+                if [[ $__tr_reply == X* ]]; then builtin break; fi
             done
         fi
     fi
-    if [[ -n $__tr_fd ]]; then exec {__tr_fd}>&-; fi
-    if [[ $__tr_reply == X* ]]; then return "\${__tr_reply#X}"; fi
+    if [[ -n $__tr_fd ]]; then builtin exec {__tr_fd}>&-; fi
+    if [[ $__tr_reply == X* ]]; then builtin return "\${__tr_reply#X}"; fi
     if [[ -n $__tr_accepted ]]; then
-        printf 'taskrunner: the connection to the build'"'"'s runner ended before the task did\\n' >&2
-        return 1
+        builtin printf 'taskrunner: the connection to the build'"'"'s runner ended before the task did\\n' >&2
+        builtin return 1
     fi
-    command taskrunner "$@"
+    builtin command taskrunner "$@"
 }`;

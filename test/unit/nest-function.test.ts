@@ -137,6 +137,19 @@ describe("taskrunner function", () => {
     expect(r.stdout).toBe("rc=3\n");
   });
 
+  test("a caller's functions named like the builtins the function calls change nothing", async () => {
+    plans.set("shadowed", { kind: "finish", code: 6 });
+    plans.set("shadowed-fb", { kind: "fallback" });
+    const names = ["read", "printf", "umask", "declare", "local", "exec", "eval", "command", "set", "break", "return", ":"];
+    // Each prints its name and succeeds: run instead of the builtin, it would garble the request,
+    // end a wait for the reply at once, or show in the output.
+    const shadows = names.map((n) => `${n} () { echo "${n} ran" >&2; }`).join("; ");
+    const r = await run(`builtin umask 027; ${shadows}; taskrunner shadowed; echo "rc=$?"; taskrunner shadowed-fb x; echo "rc=$?"`);
+    expect(r).toMatchObject({ stdout: "rc=6\nexecutable:shadowed-fb x\nrc=9\n", stderr: "" });
+    expect(lastCall("shadowed")!.umask).toBe(0o027);
+    expect(Object.keys(lastCall("shadowed")!.env).filter((k) => k.startsWith("BASH_FUNC_"))).toEqual(["BASH_FUNC_taskrunner%%"]);
+  });
+
   test("F: the executable runs instead, with the same arguments", async () => {
     plans.set("fb", { kind: "fallback" });
     const r = await run("taskrunner fb --help 'x y'; echo \"rc=$?\"");
