@@ -32,7 +32,7 @@ export interface CallChannel {
  */
 export const TASKRUNNER_FUNCTION = `() {
     { builtin local -; builtin set +x; } 2>/dev/null
-    if [[ -n \${_taskrunner_function-} ]] && builtin eval "$_taskrunner_function"; then taskrunner "$@"; else builtin command taskrunner "$@"; fi
+    if [[ -n \${_taskrunner_function-} ]] && eval "$_taskrunner_function"; then taskrunner "$@"; else command taskrunner "$@"; fi
 }`;
 
 /**
@@ -53,8 +53,10 @@ export const TASKRUNNER_FUNCTION = `() {
  * - Every command that may fail sits in a condition, so `set -e` never fires inside; every
  *   variable has a value (`set -u`); nothing is unquoted where globbing or IFS could apply.
  * - Every builtin is called through `builtin` (the stub's too): a caller's own function named
- *   `read`, `printf`, `umask`, `local` or `command` would otherwise run instead, and send a
- *   wrong umask, hang waiting for a reply, or print errors the executable never prints.
+ *   `read`, `printf`, `umask` or `local` would otherwise run instead, and send a wrong umask,
+ *   hang waiting for a reply, or print errors the executable never prints. Not `eval` and
+ *   `command`, which run other commands: through `builtin`, bash 5.2 loses track of `set -e`
+ *   (`f || echo` ends a `set -e` script when `builtin command false` fails in `f`).
  * - The connection is a redirection of a compound command, not `exec`: a failed connection then
  *   fails the command, never the shell (POSIX mode makes a failed `exec` redirection fatal).
  * - Each part of the request is written with a redirection of its own, not one around a group:
@@ -98,5 +100,5 @@ export const TASKRUNNER_DEFINITION = `taskrunner () {
         builtin printf 'taskrunner: the connection to the build'"'"'s runner ended before the task did\\n' >&2
         builtin return 1
     fi
-    builtin command taskrunner "$@"
+    command taskrunner "$@"
 }`;
