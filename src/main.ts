@@ -9,6 +9,7 @@ import { runTask } from "./task/run.ts";
 import { pipeParent } from "./task/parent.ts";
 import { SignalRouter } from "./task/cancel.ts";
 import { BuildChannel, channelFile } from "./nest/channel.ts";
+import type { CallerFacts, NestedCallHandler } from "./nest/serve.ts";
 import { Trace, writeTraceJson } from "./trace/spans.ts";
 import { once } from "./once.ts";
 
@@ -101,14 +102,19 @@ async function main(): Promise<number> {
   }
 
   // The top level serves its build's nested calls in this process (nest/): one runner per build.
-  let channel: BuildChannel | null = null;
+  let channel: BuildChannel<CallerFacts | null> | null = null;
   if (inv.topLevel && settings.fastNesting) {
     const build = { buildId: inv.buildId, stdoutFd: inv.toplevelStdout, stderrFd: inv.toplevelStderr, router, view: inv.view };
     // The serving code is loaded with the first call: a build without nested calls never has it.
-    const serving = once(() => import("./nest/serve.ts").then(({ nestedCallHandler }) => nestedCallHandler(build)));
+    let handler: NestedCallHandler | null = null;
+    const serving = once(() => import("./nest/serve.ts").then(({ nestedCallHandler }) => (handler = nestedCallHandler(build))));
     const open = new BuildChannel(
       channelFile(inv.paths.buildDir),
-      async (request, session) => (await serving())(request, session),
+      {
+        // The first call's early work starts loading the code; that call's facts are read later.
+        early: (head) => (handler === null ? (void serving(), null) : handler.early(head)),
+        serve: async (request, session, early) => (await serving()).serve(request, session, early),
+      },
       (why) => writeSync(inv.toplevelStderr, `taskrunner: refused a connection to the build's nested-call channel: ${why}\n`),
     );
     // Opened once the task's process has started (nest/channel.ts says why).

@@ -1,7 +1,10 @@
 // What a nested call takes from its caller's process, read in /proc: the working directory (a
-// subshell's `cd` included, symlinks resolved as getcwd does) and which files its descriptors
-// are. Each is what a nested executable started by that caller would inherit.
-import { lstatSync, fstatSync, readlinkSync, statSync } from "../sys/fs.ts";
+// subshell's `cd` included, symlinks resolved as getcwd does), which files its descriptors
+// are, and what else its children inherit (inheritance.ts). Each is what a nested executable
+// started by that caller would inherit.
+import { lstatSync, fstatSync, readFileSync, readlinkSync, statSync } from "../sys/fs.ts";
+import { ioPriority } from "../sys/libc.ts";
+import { changeableText, fixedText, NAMESPACES, startTimeOf } from "./inheritance.ts";
 
 /**
  * The caller's working directory, as getcwd would give it in that process (symlinks resolved, a
@@ -43,4 +46,47 @@ export function sameFile(a: FileIdentity | null, b: FileIdentity): boolean {
 /** Whether descriptor `fd` of process `pid` is open. */
 export function callerHasFd(pid: number, fd: number): boolean {
   return lstatSync(`/proc/${pid}/fd/${fd}`, { throwIfNoEntry: false }) !== undefined;
+}
+
+/**
+ * What a child of process `pid` inherits besides its working directory, umask, environment and
+ * descriptors, as one text (inheritance.ts); null if any of it cannot be read (the process is
+ * gone, or not ours to see). What stays fixed for a process's life is kept in `fixed`, by pid
+ * and start time.
+ */
+export function inheritanceOf(pid: number, fixed: Map<string, string>): string | null {
+  const proc = `/proc/${pid}`;
+  try {
+    const stat = readFileSync(`${proc}/stat`, "latin1");
+    const changeable = changeableText({
+      limits: readFileSync(`${proc}/limits`, "latin1"),
+      stat,
+      status: readFileSync(`${proc}/status`, "latin1"),
+      oomScoreAdj: readFileSync(`${proc}/oom_score_adj`, "latin1"),
+      cgroup: readFileSync(`${proc}/cgroup`, "latin1"),
+      ioPriority: ioPriority(pid),
+    });
+    const key = `${pid} ${startTimeOf(stat)}`;
+    let rest = fixed.get(key);
+    if (rest === undefined) {
+      rest = fixedText({ personality: readFileSync(`${proc}/personality`, "latin1"), root: readlinkSync(`${proc}/root`), namespaces: NAMESPACES.map((ns) => linkOrNull(`${proc}/ns/${ns}`)) });
+      // Kept for the callers of the last while: a build's callers are a few shells.
+      if (fixed.size >= FIXED_KEPT) fixed.delete(fixed.keys().next().value!);
+      fixed.set(key, rest);
+    }
+    return `${changeable}\n${rest}`;
+  } catch {
+    return null;
+  }
+}
+
+const FIXED_KEPT = 256;
+
+// A namespace this kernel does not have (time, before Linux 5.6) is missing for every process.
+function linkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
 }

@@ -22,14 +22,14 @@ export function channelText(channel: CallChannel): string {
 }
 
 /** A build's channel: opened on demand, once; stopped when the top-level task has ended. */
-export class BuildChannel {
+export class BuildChannel<Early> {
   private server: CallServer | null = null;
   private done = false;
 
   constructor(
     /** Absolute: tasks read it from wherever they `cd`. */
     readonly file: string,
-    private readonly handle: CallHandler,
+    private readonly handle: CallHandler<Early>,
     private readonly refused: (why: string) => void,
   ) {}
 

@@ -51,6 +51,28 @@ export class EnvCache {
 }
 
 /**
+ * Parses a request's first section, which the server has before the rest (server.ts `early`):
+ * the umask, as bash's `umask` prints it (octal, one line), then the `declare -p` of the
+ * arguments and of the caller's pid.
+ */
+export function parseHead(section: Uint8Array): Result<Omit<NestedCall, "env">> {
+  const umaskEnd = section.indexOf(10);
+  const umask = utf8.decode(section.subarray(0, Math.max(0, umaskEnd)));
+  if (!/^[0-7]{1,4}$/.test(umask)) return err("no umask in the request");
+  try {
+    const own = new Map(parseDeclared(section.subarray(umaskEnd + 1)).map((d) => [d.name, d.value]));
+    const argv = own.get("__tr_argv");
+    const pid = own.get("__tr_pid");
+    if (!Array.isArray(argv)) return err("no argument array in the request");
+    if (!(pid instanceof Uint8Array) || !/^\d+$/.test(utf8.decode(pid))) return err("no caller pid in the request");
+    return ok({ argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)), umask: Number.parseInt(umask, 8) });
+  } catch (e) {
+    if (e instanceof DeclareSyntaxError) return err(`unreadable request: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
  * Parses a whole request (as `requestLength` delimits it) after its secret line. With a cache,
  * the environment is taken from it when the caller's variables and functions are the same
  * bytes as in a call parsed before (then `env` is shared: copy it to change it).
@@ -63,20 +85,12 @@ export function parseCall(request: Uint8Array, cache?: EnvCache): Result<NestedC
   }
   const [section, variables, functions] = parts;
   if (nl < 0 || section === undefined || variables === undefined || functions === undefined) return err("a request needs a secret line and three sections");
-  // The first section starts with the umask, as bash's `umask` prints it (octal, one line).
-  const umaskEnd = section.indexOf(10);
-  const umask = utf8.decode(section.subarray(0, Math.max(0, umaskEnd)));
-  if (!/^[0-7]{1,4}$/.test(umask)) return err("no umask in the request");
-  const head = section.subarray(umaskEnd + 1);
+  const head = parseHead(section);
+  if (!head.ok) return head;
   try {
-    const own = new Map(parseDeclared(head).map((d) => [d.name, d.value]));
-    const argv = own.get("__tr_argv");
-    const pid = own.get("__tr_pid");
-    if (!Array.isArray(argv)) return err("no argument array in the request");
-    if (!(pid instanceof Uint8Array) || !/^\d+$/.test(utf8.decode(pid))) return err("no caller pid in the request");
     const sections = request.subarray(variables.byteOffset - request.byteOffset, functions.byteOffset - request.byteOffset + functions.length);
     const known = cache?.get(sections);
-    const common = { argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)), umask: Number.parseInt(umask, 8) };
+    const common = head.value;
     if (known !== undefined) return ok({ ...common, env: known });
     const env: Record<string, string> = {};
     for (const d of parseDeclared(variables)) {

@@ -11,8 +11,8 @@ import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
 import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
-import { callerCwd, callerFile, callerHasFd, ownFile, sameFile, type FileIdentity } from "./caller.ts";
-import { EnvCache, parseCall, type NestedCall } from "./request.ts";
+import { callerCwd, callerFile, callerHasFd, inheritanceOf, ownFile, sameFile, type FileIdentity } from "./caller.ts";
+import { EnvCache, parseCall, parseHead, type NestedCall } from "./request.ts";
 import { TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "./function.ts";
 import type { CallHandler } from "./server.ts";
 
@@ -32,6 +32,13 @@ interface Known {
   /** The files of this process's top-level descriptors. */
   stdout: FileIdentity;
   stderr: FileIdentity;
+  /**
+   * What the tasks this process starts inherit from it (limits, scheduling...: inheritance.ts),
+   * read once, on the first call.
+   */
+  inheritance: string | null;
+  /** What stays fixed for a caller's life, by pid and start time (caller.ts). */
+  fixed: Map<string, string>;
   /** Where PATH (with a working directory, for relative entries) finds the executable. */
   exe: Map<string, string | null>;
   /** The environments of recent calls, parsed. */
@@ -41,15 +48,40 @@ interface Known {
 }
 
 /**
+ * What a call takes from its caller's process that needs only its pid: read while the caller
+ * still writes its environment (server.ts `early`). The caller is inside the `taskrunner`
+ * function meanwhile, so it cannot `cd` or `ulimit`: these are what they are at the call.
+ */
+export interface CallerFacts {
+  pid: number;
+  cwd: string | null;
+  inheritance: string | null;
+}
+
+/** The handler of a build's nested calls. */
+export type NestedCallHandler = CallHandler<CallerFacts | null>;
+
+/**
  * Runs each nested call of the build as a task of this process. Loaded on the first call (main
  * imports it lazily): a build without nested calls never parses this code.
  */
-export function nestedCallHandler(build: ServedBuild): CallHandler {
-  const known: Known = { stdout: ownFile(build.stdoutFd), stderr: ownFile(build.stderrFd), exe: new Map(), envs: new EnvCache(), settings: new WeakMap() };
-  return async (request, session) => {
+export function nestedCallHandler(build: ServedBuild): NestedCallHandler {
+  const known: Known = {
+    stdout: ownFile(build.stdoutFd),
+    stderr: ownFile(build.stderrFd),
+    inheritance: null,
+    fixed: new Map(),
+    exe: new Map(),
+    envs: new EnvCache(),
+    settings: new WeakMap(),
+  };
+  known.inheritance = inheritanceOf(process.pid, known.fixed);
+  const factsOf = (pid: number): CallerFacts => ({ pid, cwd: callerCwd(pid), inheritance: inheritanceOf(pid, known.fixed) });
+  return { early: (head) => serveEarly(head, factsOf), serve: async (request, session, early) => {
     const call = parseCall(request, known.envs);
     // A request the parser cannot read is the executable's to run: it gets what bash gives.
-    const inv = call.ok ? prepareNested(call.value, build, known) : null;
+    const facts = call.ok ? (early?.pid === call.value.pid ? early : factsOf(call.value.pid)) : null;
+    const inv = call.ok && facts !== null ? prepareNested(call.value, facts, build, known) : null;
     if (inv === null) return session.fallback();
     session.accept();
     // The caller goes on while this process closes the log and releases the lock (sessions
@@ -66,18 +98,23 @@ export function nestedCallHandler(build: ServedBuild): CallHandler {
       build.router.remove(cancel);
     }
     session.finish(code);
-  };
+  } };
+}
+
+function serveEarly(head: Uint8Array, factsOf: (pid: number) => CallerFacts): CallerFacts | null {
+  const parsed = parseHead(head);
+  return parsed.ok ? factsOf(parsed.value.pid) : null;
 }
 
 /** The invocation a nested executable started by the caller would run, or null: let it run. */
-function prepareNested(call: NestedCall, build: ServedBuild, known: Known): TaskInvocation | null {
+function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild, known: Known): TaskInvocation | null {
   const cli = parseCli(call.argv);
   if (!cli.ok || cli.value.kind !== "run") return null;
   const env: Record<string, string> = { ...call.env };
   // A caller that has called `taskrunner` holds the real function (the stub defined it), and
   // exports it: the nested task gets the stub again, as any task of the build does.
   if (env[TASKRUNNER_DEFINITION_ENV] === TASKRUNNER_DEFINITION && env[TASKRUNNER_FUNCTION_ENV] !== undefined) env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
-  const cwd = callerCwd(call.pid);
+  const { cwd } = facts;
   if (cwd === null) return null;
   // Bash puts the path of the command it runs in `_`: the executable's, as the caller's PATH finds it.
   const path = env.PATH ?? "";
@@ -98,6 +135,9 @@ function prepareNested(call: NestedCall, build: ServedBuild, known: Known): Task
   const out = (nested.stdoutFd === null ? null : callerFile(call.pid, nested.stdoutFd)) ?? callerFile(call.pid, 1);
   const errOut = (nested.stderrFd === null ? null : callerFile(call.pid, nested.stderrFd)) ?? callerFile(call.pid, 2);
   if (!sameFile(out, known.stdout) || !sameFile(errOut, known.stderr)) return null;
+  // A caller whose limits, priority, namespaces... are not this process's (`ulimit -s` in the
+  // script, `nice bash script`): its task must get the caller's, which only the executable gives.
+  if (facts.inheritance === null || facts.inheritance !== known.inheritance) return null;
   const request = nested.parentRequestFd;
   const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
   const inv = prepareRun(cli.value, settings.value, { env, cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: call.umask, view: build.view, rehearse: false });

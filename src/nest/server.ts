@@ -14,11 +14,21 @@ export interface CallSession {
   readonly gone: Promise<void>;
 }
 
-/**
- * Serves one authenticated call, given its whole request (the secret line and the three
- * sections, nest/request.ts parses them); the server waits for it when it stops.
- */
-export type CallHandler = (request: Uint8Array, session: CallSession) => Promise<void>;
+/** What serves the calls: `early` for each call first, then `serve` with what it returned. */
+export interface CallHandler<Early> {
+  /**
+   * Called once the request's first section (the caller's umask, arguments and pid) is in, while
+   * the caller is still writing its environment, one line per write: work that needs only the
+   * first section is done in that wait. What it returns goes to `serve`; if it throws, `serve`
+   * gets undefined.
+   */
+  early(head: Uint8Array): Early;
+  /**
+   * Serves one authenticated call, given its whole request (the secret line and the three
+   * sections, nest/request.ts parses them); the server waits for it when it stops.
+   */
+  serve(request: Uint8Array, session: CallSession, early: Early | undefined): Promise<void>;
+}
 
 /** The most a request may hold: far above any real environment, far below trouble. */
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -49,11 +59,13 @@ export interface CallServer {
   stop(): Promise<void>;
 }
 
-interface Connection {
+interface Connection<Early> {
   chunks: Uint8Array[];
   size: number;
   nuls: number;
   authenticated: boolean;
+  /** What `early` returned, once the first section is in. */
+  early: { value: Early | undefined } | null;
   /** Set once the request is complete: later bytes are ignored. */
   taken: boolean;
   /** Set when the connection is refused: what comes is swallowed until it ends, then it closes. */
@@ -71,18 +83,18 @@ const MAX_SECRET_LINE = 256;
  * Listens on a free loopback port; null if that is impossible (no loopback, say): the build then
  * runs nested tasks through the executable. `refused` hears of connections without the secret.
  */
-export function startCallServer(handle: CallHandler, refused: (why: string) => void): CallServer | null {
+export function startCallServer<Early>(handle: CallHandler<Early>, refused: (why: string) => void): CallServer | null {
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(SECRET_BYTES))).toString("hex");
   const serving = new Set<Promise<void>>();
   let stopping = false;
-  let listener: Bun.TCPSocketListener<Connection>;
+  let listener: Bun.TCPSocketListener<Connection<Early>>;
   try {
-    listener = Bun.listen<Connection>({
+    listener = Bun.listen<Connection<Early>>({
       hostname: "127.0.0.1",
       port: 0,
       socket: {
         open(socket) {
-          socket.data = { chunks: [], size: 0, nuls: 0, authenticated: false, taken: false, refused: null, finished: false, leave: () => {} };
+          socket.data = { chunks: [], size: 0, nuls: 0, authenticated: false, early: null, taken: false, refused: null, finished: false, leave: () => {} };
         },
         data(socket, chunk) {
           const c = socket.data;
@@ -101,6 +113,7 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
             if (!sameText(line, secret)) return refuse(socket, "a wrong secret");
             c.authenticated = true;
           }
+          if (c.nuls >= 1 && c.early === null && !stopping) c.early = { value: early(joined(c)) };
           if (c.nuls < 3) return;
           c.taken = true;
           const bytes = joined(c);
@@ -108,7 +121,7 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
           c.chunks = [];
           const session = sessionOf(socket);
           if (stopping) return session.fallback();
-          const served = handle(request, session).catch(() => session.finish(1));
+          const served = handle.serve(request, session, c.early?.value).catch(() => session.finish(1));
           serving.add(served);
           void served.finally(() => serving.delete(served));
         },
@@ -127,10 +140,20 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
     return null;
   }
 
+  // The first section: from after the secret line to the first NUL.
+  function early(bytes: Uint8Array): Early | undefined {
+    const nl = bytes.indexOf(10);
+    try {
+      return handle.early(bytes.subarray(nl + 1, bytes.indexOf(0, nl + 1)));
+    } catch {
+      return undefined;
+    }
+  }
+
   // A refused caller may still be writing: hanging up at once would kill a bash with SIGPIPE in
   // the middle of its request. So what it sends is swallowed, and the connection closed when
   // the request ends, when nothing more came for a moment, or when it grows too large.
-  function refuse(socket: Bun.Socket<Connection>, why: string): void {
+  function refuse(socket: Bun.Socket<Connection<Early>>, why: string): void {
     const c = socket.data;
     c.taken = true;
     c.chunks = [];
@@ -139,7 +162,7 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
     if (c.nuls >= 3) hangUp(socket);
   }
 
-  function swallow(socket: Bun.Socket<Connection>, chunk: Uint8Array): void {
+  function swallow(socket: Bun.Socket<Connection<Early>>, chunk: Uint8Array): void {
     const c = socket.data;
     c.size += chunk.length;
     c.nuls += countNuls(chunk);
@@ -148,7 +171,7 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
     c.refused = setTimeout(() => socket.terminate(), REFUSED_IDLE_MS);
   }
 
-  function hangUp(socket: Bun.Socket<Connection>): void {
+  function hangUp(socket: Bun.Socket<Connection<Early>>): void {
     clearTimeout(socket.data.refused ?? undefined);
     socket.terminate();
   }
@@ -163,7 +186,7 @@ export function startCallServer(handle: CallHandler, refused: (why: string) => v
   };
 }
 
-function sessionOf(socket: Bun.Socket<Connection>): CallSession {
+function sessionOf<Early>(socket: Bun.Socket<Connection<Early>>): CallSession {
   const c = socket.data;
   const gone = new Promise<void>((resolve) => {
     c.leave = () => {
@@ -195,7 +218,7 @@ function countNuls(chunk: Uint8Array): number {
   return n;
 }
 
-function joined(c: Connection): Uint8Array {
+function joined<Early>(c: Connection<Early>): Uint8Array {
   if (c.chunks.length === 1) return c.chunks[0]!;
   const all = Buffer.concat(c.chunks);
   c.chunks = [all];

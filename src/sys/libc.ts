@@ -1,5 +1,5 @@
 import { dlopen, FFIType, read, toArrayBuffer, type Pointer } from "bun:ffi";
-import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, errnos, LOCK_EX, LOCK_NB, openFlags, STATX_BASIC_STATS } from "./linux.ts";
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, errnos, IOPRIO_WHO_PROCESS, LOCK_EX, LOCK_NB, openFlags, STATX_BASIC_STATS, SYS_IOPRIO_GET } from "./linux.ts";
 
 // Bun has no API for real pipes (its "pipe" stdio is a socketpair, which breaks /dev/stdout in
 // tasks) nor for flock(2); both come from libc. dlopen costs ~0.3 ms, so it is done on first use.
@@ -87,12 +87,12 @@ export function pipe(): [number, number] {
   }
 }
 
-/** Non-blocking flock: true if taken, false if another holder has it; throws on other errors. */
 /** Whether `fd` is a terminal (isatty(3): the TCGETS ioctl), without loading node:tty. */
 export function isTerminal(fd: number): boolean {
   return libc().isatty(fd) === 1;
 }
 
+/** Non-blocking flock: true if taken, false if another holder has it; throws on other errors. */
 export function tryFlock(fd: number, op: number): boolean {
   for (;;) {
     if (libc().flock(fd, op | LOCK_NB) === 0) return true;
@@ -100,6 +100,21 @@ export function tryFlock(fd: number, op: number): boolean {
     if (e === EAGAIN) return false; // EWOULDBLOCK is EAGAIN on Linux
     if (e !== EINTR) throw new Error(`flock failed (errno ${e})`);
   }
+}
+
+// syscall(2), for the one call glibc has no wrapper for. Only served nested calls need it, so it
+// is opened apart, on their first use, and the start of every run binds no more symbols.
+let sys: ReturnType<typeof openSyscall> | undefined;
+
+function openSyscall() {
+  return dlopen("libc.so.6", { syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 } }).symbols;
+}
+
+/** The I/O priority of process `pid` (ioprio_get(2): class and level in one number), or null. */
+export function ioPriority(pid: number): number | null {
+  sys ??= openSyscall();
+  const r = Number(sys.syscall(SYS_IOPRIO_GET, IOPRIO_WHO_PROCESS, pid));
+  return r < 0 ? null : r;
 }
 
 /** The longest path (bytes) a C string here takes. */

@@ -65,3 +65,10 @@ export const AT_EMPTY_PATH = 0x1000;
 /** statx(2): ask for what stat(2) gives; its struct statx is 256 bytes, the same layout everywhere. */
 export const STATX_BASIC_STATS = 0x7ff;
 export const STATX_SIZE = 256;
+
+/**
+ * ioprio_get(2), which glibc has no wrapper for: its system call number (x86-64 has a table of
+ * its own, asm/unistd_64.h; aarch64 the generic one) and its "one process" target.
+ */
+export const SYS_IOPRIO_GET = arm64 ? 31 : 252;
+export const IOPRIO_WHO_PROCESS = 1;

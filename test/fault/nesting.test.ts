@@ -38,6 +38,67 @@ test("bash callers are served by the top-level runner; sh -c, xargs, env and exe
   expect(r.stdout.text + r.stderr.text).toBe("");
 });
 
+test("a caller whose children would inherit other limits, priorities or domains than the runner's starts the executable; its task gets the caller's", async () => {
+  f = new Fault("inherited");
+  // What each case looks at, for the process whose pid is @ (the caller: its subshell's
+  // $BASHPID; the task: its bash's $$).
+  const look = {
+    stack: "ulimit -s",
+    softNofile: "ulimit -Sn",
+    hardNofile: "ulimit -Hn",
+    nice: 'cut -d" " -f19 /proc/@/stat',
+    oom: "cat /proc/@/oom_score_adj",
+    io: "ionice -p @",
+    cpus: "grep Cpus_allowed_list /proc/@/status | cut -f2",
+    domain: "cat /proc/@/personality",
+  };
+  // Each case: a subshell (a process of its own) changes what its children inherit, writes what
+  // it has then calls; the task writes the runner that started it ($PPID) and what it got.
+  const call = (name: string, what: keyof typeof look, change: string) =>
+    `(${change} ${look[what].replaceAll("@", () => "$BASHPID")} > ${name}.caller; taskrunner -n ${name} bash -c 'echo "$PPID $(${look[what].replaceAll("@", () => "$$")})" > ${name}.seen')`;
+  const script = [
+    channelReady,
+    call("same-stack", "stack", ""),
+    call("same-nice", "nice", ""),
+    // Bun raises the soft limit of open files to the hard one, in a nested executable too.
+    call("soft-nofile", "softNofile", "ulimit -Sn 512;"),
+    call("stack", "stack", "ulimit -s 4096;"),
+    call("hard-nofile", "hardNofile", "ulimit -n 4000;"),
+    call("nice", "nice", "renice -n 2 -p $BASHPID >/dev/null;"),
+    call("oom", "oom", "echo 300 > /proc/$BASHPID/oom_score_adj;"),
+    call("io", "io", "ionice -c 3 -p $BASHPID;"),
+    call("cpus", "cpus", "taskset -p -c 0 $BASHPID >/dev/null;"),
+    // A bash started by a tool that sets its execution domain (the function is in its environment).
+    `setarch -R bash -c ${JSON.stringify(call("domain", "domain", "")).replaceAll("$", "\\$")}`,
+  ].join("\n");
+  const r = f.runner(["-n", "top", "bash", "-e", "-c", script]);
+  const exit = await exitOf(r, 30_000);
+  expect(r.stdout.text + r.stderr.text).toBe("");
+  expect(exit).toEqual({ code: 0, signal: null });
+  const read = (file: string) => readFileSync(f!.path(file), "utf8").trim();
+  const seen = (name: string) => {
+    const [ppid, ...value] = read(`${name}.seen`).split(" ");
+    return { served: Number(ppid) === r.pid, value: value.join(" "), caller: read(`${name}.caller`) };
+  };
+  // Unchanged, or only the soft limit of open files: served here, with the caller's values.
+  for (const name of ["same-stack", "same-nice", "soft-nofile"]) {
+    const s = seen(name);
+    expect({ name, served: s.served }).toEqual({ name, served: true });
+  }
+  expect(seen("same-stack").value).toBe(seen("same-stack").caller);
+  // Changed: each caller has another value than the runner's tasks get, and its task gets it.
+  const runners = { stack: seen("same-stack").value, nice: seen("same-nice").value };
+  const cpusHere = readFileSync("/proc/self/status", "utf8").match(/Cpus_allowed_list:\s*(\S+)/)![1];
+  const changed = ["stack", "hard-nofile", "nice", "oom", "io", "domain", ...(cpusHere === "0" ? [] : ["cpus"])];
+  for (const name of changed) {
+    const s = seen(name);
+    expect({ name, served: s.served, value: s.value }).toEqual({ name, served: false, value: s.caller });
+  }
+  expect(seen("stack").caller).not.toBe(runners.stack);
+  expect(seen("nice").caller).not.toBe(runners.nice);
+  expect([seen("hard-nofile").caller, seen("oom").caller, seen("io").caller, seen("domain").caller]).toEqual(["4000", "300", "idle", "00040000"]);
+});
+
 inBothNestings(() => {
   test("killing a background caller cancels its task (its processes gone, failure recorded); the build goes on", async () => {
     f = new Fault("kill-caller");

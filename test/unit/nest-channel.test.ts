@@ -14,14 +14,18 @@ afterEach(() => {
 });
 
 /** A channel whose handler answers every call with exit code 7, in a new build directory. */
-function newChannel(): { channel: BuildChannel; calls: { count: number } } {
+function newChannel(): { channel: BuildChannel<null>; calls: { count: number } } {
   dir = mkdtempSync(join(tmpdir(), "nest-channel-"));
   const calls = { count: 0 };
-  const channel = new BuildChannel(channelFile(join(dir, "builds", "b1")), async (_request: Uint8Array, session: CallSession) => {
-    calls.count++;
-    session.accept();
-    session.finish(7);
-  }, () => {});
+  const handler = {
+    early: () => null,
+    serve: async (_request: Uint8Array, session: CallSession) => {
+      calls.count++;
+      session.accept();
+      session.finish(7);
+    },
+  };
+  const channel = new BuildChannel(channelFile(join(dir, "builds", "b1")), handler, () => {});
   return { channel, calls };
 }
 

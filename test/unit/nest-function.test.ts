@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { CALL_ENV, TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "../../src/nest/function.ts";
 import { channelText } from "../../src/nest/channel.ts";
 import { startCallServer, type CallServer, type CallSession } from "../../src/nest/server.ts";
-import { parseCall, type NestedCall } from "../../src/nest/request.ts";
+import { parseCall, parseHead, type NestedCall } from "../../src/nest/request.ts";
 
 const BASH = Bun.which("bash") ?? "/bin/bash";
 
@@ -19,6 +19,10 @@ type Plan =
   | { kind: "wait-for"; release: Promise<number>; acceptFirst: boolean };
 const plans = new Map<string, Plan>();
 const calls: NestedCall[] = [];
+/** What `early` parsed from each call's first section, by its first argument. */
+const heads = new Map<string, unknown>();
+/** Told of each first section `early` gets, as it gets it. */
+let earlyListener: (head: ReturnType<typeof parseHead>) => void = () => {};
 let server: CallServer;
 let dir: string;
 /** The channel file naming `server`, as the top level writes it (nest/channel.ts). */
@@ -46,11 +50,17 @@ function channelFileWith(text: string): string {
 }
 
 beforeAll(() => {
-  server = startCallServer(async (request: Uint8Array, session: CallSession) => {
+  const early = (head: Uint8Array) => {
+    const parsed = parseHead(head);
+    earlyListener(parsed);
+    return parsed;
+  };
+  server = startCallServer({ early, serve: async (request: Uint8Array, session: CallSession, early) => {
     const parsed = parseCall(request);
     if (!parsed.ok) throw new Error(parsed.error);
     const call = parsed.value;
     calls.push(call);
+    heads.set(call.argv[0] ?? "", early);
     const plan = plans.get(call.argv[0] ?? "") ?? { kind: "finish", code: 0 };
     if (plan.kind === "fallback") return session.fallback();
     if (plan.kind === "wait-for") {
@@ -63,7 +73,7 @@ beforeAll(() => {
     session.accept();
     if (plan.afterMs !== undefined) await Bun.sleep(plan.afterMs);
     session.finish(plan.code);
-  }, () => {})!;
+  } }, () => {})!;
   dir = mkdtempSync(join(tmpdir(), "nest-function-"));
   // The executable a fallback runs: it says so, with its arguments.
   writeFileSync(join(dir, "taskrunner"), '#!/bin/sh\necho "executable:$*"\nexit 9\n');
@@ -95,6 +105,34 @@ describe("taskrunner function", () => {
     expect(r.stdout).toBe("rc=0\n");
     const decode = (x: number[]) => new TextDecoder().decode(Uint8Array.from(x));
     expect(lastCall("bytes")!.argv).toEqual(["bytes", ...bytes.map((x) => decode([x])), "", "two words", "a\nb", "*", "-n"]);
+  });
+
+  test("the first section (umask, arguments, pid) reaches the early hook, before the rest", async () => {
+    const r = await run("umask 027; (taskrunner early-head 'a b' ''; echo \"rc=$? pid=$BASHPID\")");
+    const pid = Number(r.stdout.match(/pid=(\d+)/)![1]);
+    expect(r.stdout).toBe(`rc=0 pid=${pid}\n`);
+    expect(heads.get("early-head")).toEqual({ ok: true, value: { argv: ["early-head", "a b", ""], pid, umask: 0o027 } });
+  });
+
+  test("early runs while the rest of the request is still to come", async () => {
+    const { promise: earlyCalled, resolve } = Promise.withResolvers<ReturnType<typeof parseHead>>();
+    earlyListener = resolve;
+    let reply = "";
+    const { promise: closed, resolve: close } = Promise.withResolvers<void>();
+    const socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port: server.channel.port,
+      socket: { data: (_s, chunk) => void (reply += Buffer.from(chunk).toString("latin1")), close: () => close() },
+    });
+    socket.write(`${server.channel.secret}\n022\ndeclare -a __tr_argv=([0]="raw-early")\ndeclare -- __tr_pid="1"\n\0`);
+    // Only the first section has been sent: early has it, serve has not been called.
+    expect(await earlyCalled).toEqual({ ok: true, value: { argv: ["raw-early"], pid: 1, umask: 0o022 } });
+    expect(heads.has("raw-early")).toBe(false);
+    earlyListener = () => {};
+    socket.write("declare -x A=\"1\"\n\0\0");
+    await closed;
+    expect(reply).toBe("A\0X0\0");
+    expect(heads.get("raw-early")).toEqual({ ok: true, value: { argv: ["raw-early"], pid: 1, umask: 0o022 } });
   });
 
   test("exit codes travel back", async () => {

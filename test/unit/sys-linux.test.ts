@@ -8,7 +8,7 @@ import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ours from "../../src/sys/fs.ts";
 import { errnos, openFlags } from "../../src/sys/linux.ts";
-import { LOCK_EX, pipe, tryFlock } from "../../src/sys/libc.ts";
+import { ioPriority, LOCK_EX, pipe, tryFlock } from "../../src/sys/libc.ts";
 
 const ROOT = node.realpathSync(node.mkdtempSync(join(tmpdir(), "taskrunner-sys-linux-")));
 afterAll(() => node.rmSync(ROOT, { recursive: true, force: true }));
@@ -93,4 +93,26 @@ test("the *at flags: a relative path is from the working directory (AT_FDCWD), l
   } finally {
     ours.closeSync(fd);
   }
+});
+
+test("ioprio_get (its system call number on this architecture) reads another process's I/O priority", async () => {
+  // The class is in the bits from 13 up, the level below (linux/ioprio.h). The idle class has
+  // no level (kernels report 0 or 7).
+  const cases = [
+    { args: ["-c", "3"], class: 3, level: null },
+    { args: ["-c", "2", "-n", "5"], class: 2, level: 5 },
+  ];
+  for (const c of cases) {
+    const child = Bun.spawn(["ionice", ...c.args, "sleep", "30"]);
+    try {
+      // ionice sets the priority, then execs sleep in the same process: wait for the exec.
+      while (node.readFileSync(`/proc/${child.pid}/comm`, "utf8").trim() !== "sleep") await Bun.sleep(1);
+      const priority = ioPriority(child.pid)!;
+      expect(priority >> 13).toBe(c.class);
+      if (c.level !== null) expect(priority & ((1 << 13) - 1)).toBe(c.level);
+    } finally {
+      child.kill();
+    }
+  }
+  expect(ioPriority(2 ** 30)).toBeNull();
 });
