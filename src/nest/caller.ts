@@ -4,7 +4,7 @@
 // started by that caller would inherit.
 import { lstatSync, fstatSync, readFileSync, readlinkSync, statSync } from "../sys/fs.ts";
 import { ioPriority } from "../sys/libc.ts";
-import { changeableText, fixedText, NAMESPACES, startTimeOf } from "./inheritance.ts";
+import { changeableText, fixedText, NAMESPACES, passedThrough, startTimeOf } from "./inheritance.ts";
 
 /**
  * The caller's working directory, as getcwd would give it in that process (symlinks resolved, a
@@ -15,6 +15,19 @@ export function callerCwd(pid: number): string | null {
     const cwd = readlinkSync(`/proc/${pid}/cwd`);
     // A removed directory: the executable would fail to start there; let it say so.
     return cwd.endsWith(" (deleted)") || !cwd.startsWith("/") ? null : cwd;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The variables a bash caller passes on to its children as they are, from its initial
+ * environment (inheritance.ts `passedThrough`); null if that cannot be read.
+ */
+export function callerPassedThrough(pid: number): [string, string][] | null {
+  try {
+    // Decoded as the runtime decodes a nested executable's environment (request.ts).
+    return passedThrough(readFileSync(`/proc/${pid}/environ`, "utf8"));
   } catch {
     return null;
   }

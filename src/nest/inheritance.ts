@@ -85,6 +85,33 @@ export function fixedText(f: Fixed): string {
   return [`personality ${f.personality.trim()}`, `root ${f.root}`, ...NAMESPACES.map((ns, i) => `${ns} ${f.namespaces[i] ?? "none"}`)].join("\n");
 }
 
+/**
+ * The variables of a bash's initial environment (/proc/PID/environ, decoded) that it passes on
+ * to its children as they are: those whose names are no shell identifiers (`FOO-BAR`, `a.b`,
+ * `1X`: a CI's job parameters, say; GitHub passes container actions' inputs as
+ * `INPUT_SOME-NAME`). Bash (since 4.1) neither imports them nor lets a script change them,
+ * and `declare -px` does not show them. Not the exported functions it imports (a
+ * `BASH_FUNC_name%%` whose value starts with `() {`), which it exports anew as `declare -fx`
+ * shows them; entries without a name or without `=`, which bash drops. (One whose import
+ * failed, with a syntax error bash reported when it started, bash 5 passes on as it is, and
+ * this does not: unset and failed look alike from here.)
+ */
+export function passedThrough(environ: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const entry of environ.split("\0")) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) continue;
+    const name = entry.slice(0, eq);
+    const value = entry.slice(eq + 1);
+    if (IDENTIFIER.test(name)) continue;
+    if (name.startsWith("BASH_FUNC_") && name.endsWith("%%") && value.startsWith("() {")) continue;
+    out.push([name, value]);
+  }
+  return out;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** The start time of the process whose /proc/PID/stat this is (field 22): with the pid, it names one process. */
 export function startTimeOf(stat: string): string {
   return statFields(stat)[22 - 3] ?? "";

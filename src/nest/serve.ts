@@ -11,7 +11,7 @@ import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
 import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
-import { callerCwd, callerFile, callerHasFd, inheritanceOf, ownFile, sameFile, type FileIdentity } from "./caller.ts";
+import { callerCwd, callerFile, callerHasFd, callerPassedThrough, inheritanceOf, ownFile, sameFile, type FileIdentity } from "./caller.ts";
 import { EnvCache, parseCall, parseHead, type NestedCall } from "./request.ts";
 import { TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "./function.ts";
 import type { CallHandler } from "./server.ts";
@@ -56,6 +56,8 @@ export interface CallerFacts {
   pid: number;
   cwd: string | null;
   inheritance: string | null;
+  /** The variables its bash passes on as they are, not in `declare -px` (caller.ts). */
+  passedThrough: [string, string][] | null;
 }
 
 /** The handler of a build's nested calls. */
@@ -76,7 +78,7 @@ export function nestedCallHandler(build: ServedBuild): NestedCallHandler {
     settings: new WeakMap(),
   };
   known.inheritance = inheritanceOf(process.pid, known.fixed);
-  const factsOf = (pid: number): CallerFacts => ({ pid, cwd: callerCwd(pid), inheritance: inheritanceOf(pid, known.fixed) });
+  const factsOf = (pid: number): CallerFacts => ({ pid, cwd: callerCwd(pid), inheritance: inheritanceOf(pid, known.fixed), passedThrough: callerPassedThrough(pid) });
   return { early: (head) => serveEarly(head, factsOf), serve: async (request, session, early) => {
     const call = parseCall(request, known.envs);
     // A request the parser cannot read is the executable's to run: it gets what bash gives.
@@ -110,7 +112,9 @@ function serveEarly(head: Uint8Array, factsOf: (pid: number) => CallerFacts): Ca
 function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild, known: Known): TaskInvocation | null {
   const cli = parseCli(call.argv);
   if (!cli.ok || cli.value.kind !== "run") return null;
+  if (facts.passedThrough === null) return null;
   const env: Record<string, string> = { ...call.env };
+  for (const [name, value] of facts.passedThrough) env[name] ??= value;
   // A caller that has called `taskrunner` holds the real function (the stub defined it), and
   // exports it: the nested task gets the stub again, as any task of the build does.
   if (env[TASKRUNNER_DEFINITION_ENV] === TASKRUNNER_DEFINITION && env[TASKRUNNER_FUNCTION_ENV] !== undefined) env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;

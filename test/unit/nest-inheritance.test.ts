@@ -2,7 +2,7 @@
 // get makes the texts differ, and what a child never gets (counters, memory, the soft limit of
 // open files that Bun raises anyway) leaves them equal.
 import { describe, expect, test } from "bun:test";
-import { changeableText, fixedText, NAMESPACES, startTimeOf, type Changeable, type Fixed } from "../../src/nest/inheritance.ts";
+import { changeableText, fixedText, NAMESPACES, passedThrough, startTimeOf, type Changeable, type Fixed } from "../../src/nest/inheritance.ts";
 
 /** A /proc/PID/limits line as the kernel prints it ("%-25s %-20s %-20s %-10s"). */
 const limit = (name: string, soft: string, hard: string, units = "") => `${name.padEnd(25)} ${soft.padEnd(20)} ${hard.padEnd(20)} ${units.padEnd(10)}`;
@@ -124,5 +124,19 @@ describe("startTimeOf", () => {
     ["a) (b c", "3174897"],
   ])("field 22 of a process named %p", (comm, start) => {
     expect(startTimeOf(stat(comm, { 22: start }))).toBe(start);
+  });
+});
+
+describe("passedThrough", () => {
+  test.each<[string, string[], [string, string][]]>([
+    ["shell variables are bash's to pass (declare -px)", ["HOME=/root", "_x1=a", "PATH=/bin"], []],
+    ["names that are no identifiers pass as they are", ["FOO-BAR=1", "a.b=x y", "1ABC=", "x y=3", "ÄÖ=2"], [["FOO-BAR", "1"], ["a.b", "x y"], ["1ABC", ""], ["x y", "3"], ["ÄÖ", "2"]]],
+    ["values keep their = signs and newlines", ["a-b=c=d\ne"], [["a-b", "c=d\ne"]]],
+    ["exported functions are bash's (declare -fx)", ["BASH_FUNC_f%%=() {  echo f\n}"], []],
+    ["but a BASH_FUNC_ entry that is no function passes as it is", ["BASH_FUNC_bad%%=notafunction"], [["BASH_FUNC_bad%%", "notafunction"]]],
+    ["and one without %% is a shell variable", ["BASH_FUNC_nofn=() { :; }"], []],
+    ["entries without a name or without = are dropped", ["=empty", "noequals", ""], []],
+  ])("%s", (_what, entries, expected) => {
+    expect(passedThrough(entries.join("\0") + "\0")).toEqual(expected);
   });
 });
