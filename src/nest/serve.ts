@@ -4,7 +4,7 @@
 // stderr is the caller's, which this process cannot write to), or whatever cannot be
 // reproduced here, is handed back: the caller then runs the executable.
 import { parseCli } from "../cli.ts";
-import { readSettings } from "../settings.ts";
+import { readSettings, type Settings } from "../settings.ts";
 import { prepareRun } from "../invocation.ts";
 import { runTask, type TaskInvocation } from "../task/run.ts";
 import { procParent } from "../task/parent.ts";
@@ -13,6 +13,7 @@ import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
 import { callerCwd, callerFile, callerHasFd, callerPassedThrough, inheritanceOf, ownFile, sameFile, type FileIdentity } from "./caller.ts";
 import { EnvCache, parseCall, parseHead, type NestedCall } from "./request.ts";
+import { runnerEnvDifference } from "./runner-env.ts";
 import { TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "./function.ts";
 import type { CallHandler } from "./server.ts";
 
@@ -45,6 +46,8 @@ interface Known {
   envs: EnvCache;
   /** The settings of those environments. */
   settings: WeakMap<object, ReturnType<typeof readSettings>>;
+  /** Whether a runner process would read those environments as this one reads its own (runner-env.ts). */
+  runnerEnvSame: WeakMap<object, boolean>;
 }
 
 /**
@@ -76,6 +79,7 @@ export function nestedCallHandler(build: ServedBuild): NestedCallHandler {
     exe: new Map(),
     envs: new EnvCache(),
     settings: new WeakMap(),
+    runnerEnvSame: new WeakMap(),
   };
   known.inheritance = inheritanceOf(process.pid, known.fixed);
   const factsOf = (pid: number): CallerFacts => ({ pid, cwd: callerCwd(pid), inheritance: inheritanceOf(pid, known.fixed), passedThrough: callerPassedThrough(pid) });
@@ -130,6 +134,10 @@ function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild,
   let settings = known.settings.get(call.env);
   if (settings === undefined) known.settings.set(call.env, (settings = readSettings(call.env)));
   if (!settings.ok || !settings.value.fastNesting) return null;
+  // A caller with another TZ, LD_PRELOAD, AWS profile...: a runner of its own would read them.
+  let same = known.runnerEnvSame.get(call.env);
+  if (same === undefined) known.runnerEnvSame.set(call.env, (same = runnerEnvDifference(call.env, process.env, reachesNetwork(settings.value)) === null));
+  if (!same) return null;
   const nested = settings.value.nested;
   // Only this build's calls: a caller that set another build id, or removed it to start a new
   // build, gets what it asked for from the executable.
@@ -146,4 +154,9 @@ function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild,
   const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
   const inv = prepareRun(cli.value, settings.value, { env, cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: call.umask, view: build.view, rehearse: false });
   return inv.ok ? inv.value : null;
+}
+
+// The remote cache (and log upload) and commit statuses: what talks to servers.
+function reachesNetwork(settings: Settings): boolean {
+  return settings.remote.bucket !== null || settings.remote.logsPrefix !== null || settings.github !== null;
 }

@@ -99,6 +99,43 @@ test("a caller whose children would inherit other limits, priorities or domains 
   expect([seen("hard-nofile").caller, seen("oom").caller, seen("io").caller, seen("domain").caller]).toEqual(["4000", "300", "idle", "00040000"]);
 });
 
+test("a caller with another TZ or loader variables starts the executable; AWS variables without a remote cache do not matter", async () => {
+  f = new Fault("runner-env");
+  const ppid = (name: string) => `taskrunner -n ${name} bash -c 'echo $PPID > ${name}.ppid'`;
+  const script = [
+    channelReady,
+    ppid("same"),
+    `TZ=UTC ${ppid("same-tz")}`,
+    `TZ=Etc/GMT-9 ${ppid("tokyo")}`,
+    `LD_LIBRARY_PATH=/nonexistent ${ppid("loader")}`,
+    // No remote cache or commit statuses: the AWS SDK is not used, the call stays here.
+    `AWS_PROFILE=elsewhere ${ppid("aws-unused")}`,
+  ].join("\n");
+  const r = f.runner(["-n", "top", "bash", "-e", "-c", script], { TZ: "UTC" });
+  expect(await exitOf(r, 20_000)).toEqual({ code: 0, signal: null });
+  expect(r.stdout.text + r.stderr.text).toBe("");
+  const servedHere = (name: string) => Number(readFileSync(f!.path(`${name}.ppid`), "utf8").trim()) === r.pid;
+  expect(["same", "same-tz", "tokyo", "loader", "aws-unused"].map((n) => [n, servedHere(n)])).toEqual([
+    ["same", true],
+    ["same-tz", true],
+    ["tokyo", false],
+    ["loader", false],
+    ["aws-unused", true],
+  ]);
+});
+
+test("a nested task whose caller has another TZ shows the caller's local time in its lines", async () => {
+  f = new Fault("runner-env-clock");
+  const script = [channelReady, "echo utc", "TZ=Etc/GMT-9 taskrunner -n tokyo bash -c 'echo tokyo'"].join("\n");
+  const r = f.runner(["-n", "top", "bash", "-e", "-c", script], { TZ: "UTC", TASKRUNNER_DISABLE_TIMESTAMPS: "0" });
+  expect(await exitOf(r, 20_000)).toEqual({ code: 0, signal: null });
+  const [utc, tokyo] = r.stdout.lines();
+  expect([utc!.slice(9), tokyo!.slice(9)]).toEqual(["[top] stdout | utc", "[tokyo] stdout | tokyo"]);
+  // Nine hours ahead; ten if an hour began between the two lines.
+  const hours = (Number(tokyo!.slice(0, 2)) - Number(utc!.slice(0, 2)) + 24) % 24;
+  expect([9, 10]).toContain(hours);
+});
+
 inBothNestings(() => {
   test("killing a background caller cancels its task (its processes gone, failure recorded); the build goes on", async () => {
     f = new Fault("kill-caller");
