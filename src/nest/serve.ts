@@ -14,6 +14,8 @@ import { Trace } from "../trace/spans.ts";
 import { callerCwd, callerFile, callerHasFd, callerPassedThrough, inheritanceOf, ownFile, sameFile, type FileIdentity } from "./caller.ts";
 import { EnvCache, parseCall, parseHead, type NestedCall } from "./request.ts";
 import { runnerEnvDifference } from "./runner-env.ts";
+import { argumentRoom, execFits, stackSoftLimit } from "./exec-limit.ts";
+import { readFileOrNull } from "../sys/fs.ts";
 import { TASKRUNNER_DEFINITION, TASKRUNNER_DEFINITION_ENV, TASKRUNNER_FUNCTION, TASKRUNNER_FUNCTION_ENV } from "./function.ts";
 import type { CallHandler } from "./server.ts";
 
@@ -40,6 +42,11 @@ interface Known {
   inheritance: string | null;
   /** What stays fixed for a caller's life, by pid and start time (caller.ts). */
   fixed: Map<string, string>;
+  /**
+   * The room for a started program's arguments and environment under this process's stack
+   * limit, which a served caller shares (exec-limit.ts).
+   */
+  argumentRoom: number;
   /** Where PATH (with a working directory, for relative entries) finds the executable. */
   exe: Map<string, string | null>;
   /** The environments of recent calls, parsed. */
@@ -76,6 +83,7 @@ export function nestedCallHandler(build: ServedBuild): NestedCallHandler {
     stderr: ownFile(build.stderrFd),
     inheritance: null,
     fixed: new Map(),
+    argumentRoom: argumentRoom(stackSoftLimit(readFileOrNull("/proc/self/limits", "latin1") ?? "")),
     exe: new Map(),
     envs: new EnvCache(),
     settings: new WeakMap(),
@@ -119,17 +127,21 @@ function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild,
   if (facts.passedThrough === null) return null;
   const env: Record<string, string> = { ...call.env };
   for (const [name, value] of facts.passedThrough) env[name] ??= value;
-  // A caller that has called `taskrunner` holds the real function (the stub defined it), and
-  // exports it: the nested task gets the stub again, as any task of the build does.
-  if (env[TASKRUNNER_DEFINITION_ENV] === TASKRUNNER_DEFINITION && env[TASKRUNNER_FUNCTION_ENV] !== undefined) env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
   const { cwd } = facts;
   if (cwd === null) return null;
-  // Bash puts the path of the command it runs in `_`: the executable's, as the caller's PATH finds it.
+  // The executable as the caller's PATH finds it; not found, `command taskrunner` says so (127).
+  // Bash puts its path in `_`.
   const path = env.PATH ?? "";
   const key = `${path}\0${cwd}`;
   let exe = known.exe.get(key);
   if (exe === undefined) known.exe.set(key, (exe = Bun.which("taskrunner", { PATH: path, cwd })));
-  if (exe !== null) env._ = exe;
+  if (exe === null) return null;
+  env._ = exe;
+  // Arguments and environment the kernel would refuse the executable: bash reports it (126).
+  if (!execFits(["taskrunner", ...call.argv], env, known.argumentRoom)) return null;
+  // A caller that has called `taskrunner` holds the real function (the stub defined it), and
+  // exports it: the nested task gets the stub again, as any task of the build does.
+  if (env[TASKRUNNER_DEFINITION_ENV] === TASKRUNNER_DEFINITION && env[TASKRUNNER_FUNCTION_ENV] !== undefined) env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
   // Settings come from the environment alone: a caller's repeated environment has them already.
   let settings = known.settings.get(call.env);
   if (settings === undefined) known.settings.set(call.env, (settings = readSettings(call.env)));
