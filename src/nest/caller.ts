@@ -41,8 +41,17 @@ export interface FileIdentity {
 
 /** The file descriptor `fd` of process `pid` is, or null if it is not open (or not ours to see). */
 export function callerFile(pid: number, fd: number): FileIdentity | null {
-  const st = statSync(`/proc/${pid}/fd/${fd}`, { throwIfNoEntry: false });
-  return st === undefined ? null : { dev: st.dev, ino: st.ino };
+  return fileAt(`/proc/${pid}/fd/${fd}`);
+}
+
+/** The file `path` names (symbolic links followed), or null if there is none. */
+export function fileAt(path: string): FileIdentity | null {
+  try {
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st === undefined ? null : { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
 }
 
 /** The file descriptor `fd` of this process is. */

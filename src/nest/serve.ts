@@ -11,7 +11,7 @@ import { procParent } from "../task/parent.ts";
 import type { SignalRouter } from "../task/cancel.ts";
 import type { ViewSink } from "../output/view-sink.ts";
 import { Trace } from "../trace/spans.ts";
-import { callerCwd, callerFile, callerHasFd, callerPassedThrough, inheritanceOf, ownFile, sameFile, type FileIdentity } from "./caller.ts";
+import { callerCwd, callerFile, callerHasFd, callerPassedThrough, fileAt, inheritanceOf, ownFile, sameFile, type FileIdentity } from "./caller.ts";
 import { EnvCache, parseCall, parseHead, type NestedCall } from "./request.ts";
 import { runnerEnvDifference } from "./runner-env.ts";
 import { argumentRoom, execFits, stackSoftLimit } from "./exec-limit.ts";
@@ -35,6 +35,8 @@ interface Known {
   /** The files of this process's top-level descriptors. */
   stdout: FileIdentity;
   stderr: FileIdentity;
+  /** This process's executable, or null if it cannot be named. */
+  self: FileIdentity | null;
   /**
    * What the tasks this process starts inherit from it (limits, scheduling...: inheritance.ts),
    * read once, on the first call.
@@ -81,6 +83,7 @@ export function nestedCallHandler(build: ServedBuild): NestedCallHandler {
   const known: Known = {
     stdout: ownFile(build.stdoutFd),
     stderr: ownFile(build.stderrFd),
+    self: fileAt("/proc/self/exe"),
     inheritance: null,
     fixed: new Map(),
     argumentRoom: argumentRoom(stackSoftLimit(readFileOrNull("/proc/self/limits", "latin1") ?? "")),
@@ -136,6 +139,9 @@ function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild,
   let exe = known.exe.get(key);
   if (exe === undefined) known.exe.set(key, (exe = Bun.which("taskrunner", { PATH: path, cwd })));
   if (exe === null) return null;
+  // Another program by that name (a wrapper script, another release, this one replaced on disk
+  // since the build started) is what the executable path would run: let it.
+  if (known.self === null || !sameFile(fileAt(exe), known.self)) return null;
   env._ = exe;
   // Arguments and environment the kernel would refuse the executable: bash reports it (126).
   if (!execFits(["taskrunner", ...call.argv], env, known.argumentRoom)) return null;

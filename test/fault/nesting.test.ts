@@ -99,6 +99,22 @@ test("a caller whose children would inherit other limits, priorities or domains 
   expect([seen("hard-nofile").caller, seen("oom").caller, seen("io").caller, seen("domain").caller]).toEqual(["4000", "300", "idle", "00040000"]);
 });
 
+test("a caller whose PATH finds this executable through a link is served; another program named taskrunner runs instead", async () => {
+  f = new Fault("which-executable");
+  const script = [
+    channelReady,
+    'mkdir link wrapper; ln -s "$(type -P taskrunner)" link/taskrunner',
+    `printf '#!/bin/sh\\nexec "%s" "$@"\\n' "$(type -P taskrunner)" > wrapper/taskrunner; chmod +x wrapper/taskrunner`,
+    `PATH="$PWD/link:$PATH" taskrunner -n linked bash -c 'echo $PPID > linked.ppid'`,
+    `PATH="$PWD/wrapper:$PATH" taskrunner -n wrapped bash -c 'echo $PPID > wrapped.ppid'`,
+  ].join("\n");
+  const r = f.runner(["-n", "top", "bash", "-e", "-c", script]);
+  expect(await exitOf(r, 20_000)).toEqual({ code: 0, signal: null });
+  expect(r.stdout.text + r.stderr.text).toBe("");
+  const servedHere = (name: string) => Number(readFileSync(f!.path(`${name}.ppid`), "utf8").trim()) === r.pid;
+  expect([servedHere("linked"), servedHere("wrapped")]).toEqual([true, false]);
+});
+
 test("a caller with another TZ or loader variables starts the executable; AWS variables without a remote cache do not matter", async () => {
   f = new Fault("runner-env");
   const ppid = (name: string) => `taskrunner -n ${name} bash -c 'echo $PPID > ${name}.ppid'`;
