@@ -1,5 +1,5 @@
-// What a process passes on to the children it starts, beyond the working directory, umask,
-// environment and descriptors that a nested call sends or that serve.ts checks: resource limits
+// What a process passes on to the children it starts, beyond the working directory,
+// environment and descriptors that a nested call sends or that serve.ts checks: the umask, limits
 // (`ulimit`), scheduling (`nice`, `chrt`, `taskset`, `ionice`), credentials, capabilities and
 // security flags (`setpriv`), the OOM score adjustment (`choom`), the execution domain
 // (`setarch -R`), cgroups, the root and the namespaces (`unshare`, `chroot`). A nested executable
@@ -45,13 +45,16 @@ export interface Fixed {
 export const NAMESPACES = ["cgroup", "ipc", "mnt", "net", "pid_for_children", "time_for_children", "user", "uts"] as const;
 
 /**
- * The lines of /proc/PID/status a child inherits: its credentials (real, effective, saved and
- * filesystem ids; supplementary groups), capability sets, no_new_privs and seccomp, the CPUs and
- * memory nodes it may run on, and the prctl flags that survive exec. Not the signal mask or the
+ * The lines of /proc/PID/status a child inherits: its umask, credentials (real, effective,
+ * saved and filesystem ids; supplementary groups), capability sets, no_new_privs and seccomp,
+ * the CPUs and memory nodes it may run on, and the prctl flags that survive exec. The umask
+ * also decides the modes of the state files a nested executable creates for its task (log,
+ * hash, result, lock): a served task's are this process's, so only an equal one is served. Not the signal mask or the
  * ignored signals: Bun resets them in the children it starts, so a task gets the same ones
  * whichever runner starts it (measured with a caller ignoring HUP, INT, QUIT, PIPE and TERM).
  */
 const STATUS_FIELDS = [
+  "Umask",
   "Uid",
   "Gid",
   "Groups",

@@ -44,6 +44,7 @@ test("a caller whose children would inherit other limits, priorities or domains 
   // $BASHPID; the task: its bash's $$).
   const look = {
     stack: "ulimit -s",
+    umask: "umask",
     softNofile: "ulimit -Sn",
     hardNofile: "ulimit -Hn",
     nice: 'cut -d" " -f19 /proc/@/stat',
@@ -63,6 +64,7 @@ test("a caller whose children would inherit other limits, priorities or domains 
     // Bun raises the soft limit of open files to the hard one, in a nested executable too.
     call("soft-nofile", "softNofile", "ulimit -Sn 512;"),
     call("stack", "stack", "ulimit -s 4096;"),
+    call("umask", "umask", "umask 077;"),
     call("hard-nofile", "hardNofile", "ulimit -n 4000;"),
     call("nice", "nice", "renice -n 2 -p $BASHPID >/dev/null;"),
     call("oom", "oom", "echo 300 > /proc/$BASHPID/oom_score_adj;"),
@@ -89,14 +91,14 @@ test("a caller whose children would inherit other limits, priorities or domains 
   // Changed: each caller has another value than the runner's tasks get, and its task gets it.
   const runners = { stack: seen("same-stack").value, nice: seen("same-nice").value };
   const cpusHere = readFileSync("/proc/self/status", "utf8").match(/Cpus_allowed_list:\s*(\S+)/)![1];
-  const changed = ["stack", "hard-nofile", "nice", "oom", "io", "domain", ...(cpusHere === "0" ? [] : ["cpus"])];
+  const changed = ["stack", "umask", "hard-nofile", "nice", "oom", "io", "domain", ...(cpusHere === "0" ? [] : ["cpus"])];
   for (const name of changed) {
     const s = seen(name);
     expect({ name, served: s.served, value: s.value }).toEqual({ name, served: false, value: s.caller });
   }
   expect(seen("stack").caller).not.toBe(runners.stack);
   expect(seen("nice").caller).not.toBe(runners.nice);
-  expect([seen("hard-nofile").caller, seen("oom").caller, seen("io").caller, seen("domain").caller]).toEqual(["4000", "300", "idle", "00040000"]);
+  expect([seen("umask").caller, seen("hard-nofile").caller, seen("oom").caller, seen("io").caller, seen("domain").caller]).toEqual(["0077", "4000", "300", "idle", "00040000"]);
 });
 
 test("a caller whose PATH finds this executable through a link is served; another program named taskrunner runs instead", async () => {

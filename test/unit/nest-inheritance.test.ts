@@ -85,6 +85,7 @@ describe("changeableText", () => {
     ["the nice value, behind a command name with ') '", { stat: stat("a) 1 2 (b", { 19: "-3" }) }],
     ["the real-time priority (field 40)", { stat: stat("bash", { 40: "10" }) }],
     ["the scheduling policy (field 41)", { stat: stat("bash", { 41: "1" }) }],
+    ["the umask (the modes of its state files too)", { status: status({ Umask: "0077" }) }],
     ["the CPUs (taskset)", { status: status({ Cpus_allowed_list: "0" }) }],
     ["the memory nodes", { status: status({ Mems_allowed_list: "1" }) }],
     ["the user", { status: status({ Uid: "1001\t1001\t1001\t1001" }) }],
