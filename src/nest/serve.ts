@@ -94,7 +94,7 @@ export function nestedCallHandler(build: ServedBuild): NestedCallHandler {
   };
   known.inheritance = inheritanceOf(process.pid, known.fixed);
   const factsOf = (pid: number): CallerFacts => ({ pid, cwd: callerCwd(pid), inheritance: inheritanceOf(pid, known.fixed), passedThrough: callerPassedThrough(pid) });
-  return { early: (head) => serveEarly(head, factsOf), serve: async (request, session, early) => {
+  const serve: NestedCallHandler["serve"] = async (request, session, early) => {
     const call = parseCall(request, known.envs);
     // A request the parser cannot read is the executable's to run: it gets what bash gives.
     const facts = call.ok ? (early?.pid === call.value.pid ? early : factsOf(call.value.pid)) : null;
@@ -115,7 +115,8 @@ export function nestedCallHandler(build: ServedBuild): NestedCallHandler {
       build.router.remove(cancel);
     }
     session.finish(code);
-  } };
+  };
+  return { early: (head) => serveEarly(head, factsOf), serve };
 }
 
 function serveEarly(head: Uint8Array, factsOf: (pid: number) => CallerFacts): CallerFacts | null {
