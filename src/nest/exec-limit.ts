@@ -33,15 +33,14 @@ export function stackSoftLimit(limits: string): number | null {
 
 /** Whether `argv` (the program's name first) and `env` fit in `room` bytes (argumentRoom). */
 export function execFits(argv: readonly string[], env: Readonly<Record<string, string>>, room: number): boolean {
+  // Each string, its NUL, and its pointer.
   let total = SLACK;
-  let count = 0;
   const add = (s: string): boolean => {
     const n = Buffer.byteLength(s, "utf8") + 1;
     total += n + 8;
-    count++;
     return n <= MAX_ARG_STRLEN;
   };
   for (const a of argv) if (!add(a)) return false;
   for (const name in env) if (!add(`${name}=${env[name]}`)) return false;
-  return count > 0 && total <= room;
+  return total <= room;
 }

@@ -53,10 +53,11 @@ interface Known {
   exe: Map<string, string | null>;
   /** The environments of recent calls, parsed. */
   envs: EnvCache;
-  /** The settings of those environments. */
-  settings: WeakMap<object, ReturnType<typeof readSettings>>;
-  /** Whether a runner process would read those environments as this one reads its own (runner-env.ts). */
-  runnerEnvSame: WeakMap<object, boolean>;
+  /**
+   * What those environments give, each parsed once: the settings, and whether a runner process
+   * would read the environment as this one reads its own (runner-env.ts).
+   */
+  fromEnv: WeakMap<object, { settings: ReturnType<typeof readSettings>; sameRunnerEnv: boolean }>;
 }
 
 /**
@@ -89,8 +90,7 @@ export function nestedCallHandler(build: ServedBuild): NestedCallHandler {
     argumentRoom: argumentRoom(stackSoftLimit(readFileOrNull("/proc/self/limits", "latin1") ?? "")),
     exe: new Map(),
     envs: new EnvCache(),
-    settings: new WeakMap(),
-    runnerEnvSame: new WeakMap(),
+    fromEnv: new WeakMap(),
   };
   known.inheritance = inheritanceOf(process.pid, known.fixed);
   const factsOf = (pid: number): CallerFacts => ({ pid, cwd: callerCwd(pid), inheritance: inheritanceOf(pid, known.fixed), passedThrough: callerPassedThrough(pid) });
@@ -150,13 +150,12 @@ function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild,
   // exports it: the nested task gets the stub again, as any task of the build does.
   if (env[TASKRUNNER_DEFINITION_ENV] === TASKRUNNER_DEFINITION && env[TASKRUNNER_FUNCTION_ENV] !== undefined) env[TASKRUNNER_FUNCTION_ENV] = TASKRUNNER_FUNCTION;
   // Settings come from the environment alone: a caller's repeated environment has them already.
-  let settings = known.settings.get(call.env);
-  if (settings === undefined) known.settings.set(call.env, (settings = readSettings(call.env)));
+  let fromEnv = known.fromEnv.get(call.env);
+  if (fromEnv === undefined) known.fromEnv.set(call.env, (fromEnv = readFromEnv(call.env)));
+  const { settings } = fromEnv;
   if (!settings.ok || !settings.value.fastNesting) return null;
   // A caller with another TZ, LD_PRELOAD, AWS profile...: a runner of its own would read them.
-  let same = known.runnerEnvSame.get(call.env);
-  if (same === undefined) known.runnerEnvSame.set(call.env, (same = runnerEnvDifference(call.env, process.env, reachesNetwork(settings.value)) === null));
-  if (!same) return null;
+  if (!fromEnv.sameRunnerEnv) return null;
   const nested = settings.value.nested;
   // Only this build's calls: a caller that set another build id, or removed it to start a new
   // build, gets what it asked for from the executable.
@@ -173,6 +172,11 @@ function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild,
   const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
   const inv = prepareRun(cli.value, settings.value, { env, cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: call.umask, view: build.view, rehearse: false });
   return inv.ok ? inv.value : null;
+}
+
+function readFromEnv(env: Readonly<Record<string, string>>): { settings: ReturnType<typeof readSettings>; sameRunnerEnv: boolean } {
+  const settings = readSettings(env);
+  return { settings, sameRunnerEnv: settings.ok && runnerEnvDifference(env, process.env, reachesNetwork(settings.value)) === null };
 }
 
 // The remote cache (and log upload) and commit statuses: what talks to servers.
