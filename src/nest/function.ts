@@ -67,7 +67,8 @@ export const TASKRUNNER_FUNCTION = `() {
  *   another user could plant one to receive the caller's environment), or a connection that
  *   cannot be made or that ends before `A`, runs the executable: nothing ran.
  *   One that ends after `A` is an error: the task may have run; running it again would be wrong.
- * - A signal the caller traps may interrupt `read` (status > 128, in some bash versions); the
+ * - A signal the caller traps may interrupt `read` (status > 128, in some bash versions), and
+ *   so does the caller's TMOUT, bash's default timeout for `read`, when a task runs longer; the
  *   wait goes on, for `A` as for the code, because the task may run. A caller that dies closes
  *   the connection: the runner cancels the task.
  *
