@@ -19,7 +19,6 @@ export interface Surroundings {
   stdoutFd: number;
   stderrFd: number;
   parent: ParentChannel | null;
-  umask: number | null;
   /** The build's live view, if this process shows one (terminals only). */
   view: ViewSink | null;
   /** Whether to rehearse the stat memo while the task's bash starts (run.ts). */
@@ -90,7 +89,6 @@ export function prepareRun(run: Extract<Invocation, { kind: "run" }>, settings: 
     toplevelStdout: at.stdoutFd,
     toplevelStderr: at.stderrFd,
     parent: at.parent,
-    umask: at.umask,
     view: at.view,
     rehearse: at.rehearse,
     nesting: null,

@@ -83,7 +83,6 @@ async function main(): Promise<number> {
     stdoutFd: openFd(nested?.stdoutFd ?? null) ?? 1,
     stderrFd: openFd(nested?.stderrFd ?? null) ?? 2,
     parent: parentFd === null ? null : pipeParent(parentFd),
-    umask: null,
     view: null,
     rehearse: true,
   });

@@ -49,9 +49,11 @@ export const NAMESPACES = ["cgroup", "ipc", "mnt", "net", "pid_for_children", "t
  * saved and filesystem ids; supplementary groups), capability sets, no_new_privs and seccomp,
  * the CPUs and memory nodes it may run on, and the prctl flags that survive exec. The umask
  * also decides the modes of the state files a nested executable creates for its task (log,
- * hash, result, lock): a served task's are this process's, so only an equal one is served. Not the signal mask or the
- * ignored signals: Bun resets them in the children it starts, so a task gets the same ones
- * whichever runner starts it (measured with a caller ignoring HUP, INT, QUIT, PIPE and TERM).
+ * hash, result, lock): a served task's are this process's, so only an equal one is served, and
+ * a served task starts with this process's umask, which is then the caller's. Not the signal
+ * mask or the ignored signals: Bun resets them in the children it starts, so a task gets the
+ * same ones whichever runner starts it (measured with a caller ignoring HUP, INT, QUIT, PIPE
+ * and TERM).
  */
 const STATUS_FIELDS = [
   "Umask",

@@ -170,7 +170,7 @@ function prepareNested(call: NestedCall, facts: CallerFacts, build: ServedBuild,
   if (facts.inheritance === null || facts.inheritance !== known.inheritance) return null;
   const request = nested.parentRequestFd;
   const parent = request !== null && callerHasFd(call.pid, request) ? procParent(call.pid, request) : null;
-  const inv = prepareRun(cli.value, settings.value, { env, cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, umask: call.umask, view: build.view, rehearse: false });
+  const inv = prepareRun(cli.value, settings.value, { env, cwd, stdoutFd: build.stdoutFd, stderrFd: build.stderrFd, parent, view: build.view, rehearse: false });
   return inv.ok ? inv.value : null;
 }
 

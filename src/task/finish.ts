@@ -15,8 +15,6 @@ export interface FinishContext {
   name: string;
   cwd: string;
   env: Record<string, string | undefined>;
-  /** The umask post-unpack commands start with (a nested call's caller's); null: this process's. */
-  umask: number | null;
   hashPath: string;
   statMemo: string | null;
   tmpDir: string;
@@ -59,7 +57,7 @@ export async function finishSuccess(decision: Decision, ctx: FinishContext): Pro
   for (const command of decision.options?.postUnpack ?? []) {
     if (ctx.cancelled()) return 1;
     ctx.say("debug", `running post-unpack command: ${command}`);
-    const code = await runPostUnpack(command, ctx.cwd, ctx.env, ctx.umask, (line) => ctx.out.line("stderr", line));
+    const code = await runPostUnpack(command, ctx.cwd, ctx.env, (line) => ctx.out.line("stderr", line));
     if (code !== 0) {
       ctx.say("error", `post-unpack command failed with exit code ${code}: ${command}`);
       return 1;

@@ -43,8 +43,6 @@ export interface TaskInvocation {
   toplevelStderr: number;
   /** Where "Starting subtask"/"Subtask ... finished" go, or null at the top level. */
   parent: ParentChannel | null;
-  /** The umask the task starts with (a nested call's caller's), or null for this process's own. */
-  umask: number | null;
   /**
    * Rehearse the stat memo while the task's bash starts (inputs/hash.ts warmUp): a runner
    * process starts cold, and its one task's hit path is then warm when `snapshot` comes. A top
@@ -262,7 +260,7 @@ async function runLocked(
   let task: SpawnedTask;
   const runStart = nowUs();
   try {
-    task = spawnTask({ command: inv.command, env: childEnv(inv, CHILD_FD), cwd: inv.cwd, umask: inv.umask, toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
+    task = spawnTask({ command: inv.command, env: childEnv(inv, CHILD_FD), cwd: inv.cwd, toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
   } catch (e) {
     // Not "Failed, exit code": that is said only by tasks that announced they were running.
     say("error", `could not start ${JSON.stringify(inv.command[0])}: ${startError(e)}`);
@@ -387,7 +385,6 @@ async function runLocked(
       name: inv.name,
       cwd: inv.cwd,
       env: inv.env,
-      umask: inv.umask,
       hashPath: inv.paths.hash,
       statMemo: statMemo(inv),
       tmpDir: tmpDir(inv.env),

@@ -24,8 +24,6 @@ export interface SpawnOptions {
   env: Record<string, string | undefined>;
   /** The task's working directory (a nested call's is its caller's). */
   cwd: string;
-  /** The file mode creation mask the task starts with; null: this process's own. */
-  umask: number | null;
   toplevelStdout: number;
   toplevelStderr: number;
 }
@@ -44,14 +42,12 @@ export function spawnTask(opts: SpawnOptions): SpawnedTask {
   const stdio = ["ignore", outW, errW, opts.toplevelStdout, opts.toplevelStderr, reqW, resR];
   let proc: Bun.Subprocess;
   try {
-    proc = withUmask(opts.umask, () =>
-      Bun.spawn(opts.command, {
-        stdio: stdio as unknown as Bun.SpawnOptions.OptionsObject<"ignore", "ignore", "ignore">["stdio"],
-        env: opts.env,
-        cwd: opts.cwd,
-        detached: true,
-      }),
-    );
+    proc = Bun.spawn(opts.command, {
+      stdio: stdio as unknown as Bun.SpawnOptions.OptionsObject<"ignore", "ignore", "ignore">["stdio"],
+      env: opts.env,
+      cwd: opts.cwd,
+      detached: true,
+    });
   } catch (e) {
     for (const fd of [outR, outW, errR, errW, reqR, reqW, resR, resW]) closeSync(fd);
     throw e;
@@ -59,21 +55,6 @@ export function spawnTask(opts: SpawnOptions): SpawnedTask {
   // The child has its copies; ours must go, or end-of-file would never come.
   for (const fd of [outW, errW, reqW, resR]) closeSync(fd);
   return { proc, stdout: outR, stderr: errR, request: reqR, response: resW };
-}
-
-/**
- * Runs `start` (which starts a process) with the umask `mask`, restoring this process's own
- * after: a child inherits the umask at fork, and Bun.spawn has no option for it. Synchronous,
- * so nothing else of this process runs with the borrowed mask.
- */
-export function withUmask<T>(mask: number | null, start: () => T): T {
-  if (mask === null) return start();
-  const own = process.umask(mask);
-  try {
-    return start();
-  } finally {
-    process.umask(own);
-  }
 }
 
 /** Sends a signal to the task's whole process group; false if nothing was left to signal. */
