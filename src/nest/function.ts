@@ -40,9 +40,9 @@ export const TASKRUNNER_FUNCTION = `() {
  * file the environment names, connects to 127.0.0.1:PORT with bash's own `/dev/tcp` (no process
  * is started; each call has its own connection, so parallel callers never share a channel) and
  * sends, each section ended by a NUL byte (bash strings never hold one):
- *   SECRET "\n" umask "\n" `declare -p` of the arguments and $BASHPID "\0" `declare -px` "\0" `declare -fx` "\0"
- * that is the arguments, the caller's umask and process (the runner reads its working
- * directory and descriptors in /proc), and the caller's exported variables and functions, prefix
+ *   SECRET "\n" `declare -p` of the arguments and $BASHPID "\0" `declare -px` "\0" `declare -fx` "\0"
+ * that is the arguments and the caller's process (the runner reads its working directory,
+ * umask, limits and descriptors in /proc), and the caller's exported variables and functions, prefix
  * assignments (`X=1 taskrunner ...`) included, all in bash's own quoting, which the runner
  * parses (declare-text.ts). The runner answers with NUL-terminated replies: `A` (accepted: it
  * runs the task), then `X<code>`; or `F`: run the executable instead (help and management
@@ -53,8 +53,8 @@ export const TASKRUNNER_FUNCTION = `() {
  * - Every command that may fail sits in a condition, so `set -e` never fires inside; every
  *   variable has a value (`set -u`); nothing is unquoted where globbing or IFS could apply.
  * - Every builtin is called through `builtin` (the stub's too): a caller's own function named
- *   `read`, `printf`, `umask` or `local` would otherwise run instead, and send a wrong umask,
- *   hang waiting for a reply, or print errors the executable never prints. Not `eval` and
+ *   `read`, `printf`, `declare` or `local` would otherwise run instead, and send a wrong
+ *   request, hang waiting for a reply, or print errors the executable never prints. Not `eval` and
  *   `command`, which run other commands: through `builtin`, bash 5.2 loses track of `set -e`
  *   (`f || echo` ends a `set -e` script when `builtin command false` fails in `f`).
  * - The connection is a redirection of a compound command, not `exec`: a failed connection then
@@ -82,7 +82,7 @@ export const TASKRUNNER_DEFINITION = `taskrunner () {
     if [[ -n \${_taskrunner_call-} && -O $_taskrunner_call && ! -L $_taskrunner_call ]] && { IFS= builtin read -r __tr_call <"$_taskrunner_call"; } 2>/dev/null &&
         [[ \${__tr_call%%:*} == [0-9]* && \${__tr_call%%:*} != *[!0-9]* ]] &&
         { builtin :; } 2>/dev/null {__tr_fd}<>"/dev/tcp/127.0.0.1/\${__tr_call%%:*}" &&
-        builtin printf '%s\\n' "\${__tr_call#*:}" >&"$__tr_fd" && builtin umask >&"$__tr_fd" && builtin declare -p __tr_argv __tr_pid >&"$__tr_fd" &&
+        builtin printf '%s\\n' "\${__tr_call#*:}" >&"$__tr_fd" && builtin declare -p __tr_argv __tr_pid >&"$__tr_fd" &&
         builtin printf '\\0' >&"$__tr_fd" && builtin declare -px >&"$__tr_fd" && builtin printf '\\0' >&"$__tr_fd" && builtin declare -fx >&"$__tr_fd" &&
         builtin printf '\\0' >&"$__tr_fd"; then
         while IFS= builtin read -r -d '' -u "$__tr_fd" __tr_reply 2>/dev/null || (( $? > 128 )); do

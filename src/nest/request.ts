@@ -10,8 +10,6 @@ export interface NestedCall {
   argv: string[];
   /** The calling bash ($BASHPID): its working directory and descriptors are the call's. */
   pid: number;
-  /** The caller's file mode creation mask. */
-  umask: number;
   /** The caller's exported variables and functions (`BASH_FUNC_name%%`), as a child would get them; maybe shared (EnvCache). */
   env: Readonly<Record<string, string>>;
 }
@@ -52,20 +50,17 @@ export class EnvCache {
 
 /**
  * Parses a request's first section, which the server has before the rest (server.ts `early`):
- * the umask, as bash's `umask` prints it (octal, one line), then the `declare -p` of the
- * arguments and of the caller's pid.
+ * the `declare -p` of the arguments and of the caller's pid. (The caller's umask is read in
+ * /proc with the rest of what its children inherit: inheritance.ts.)
  */
 export function parseHead(section: Uint8Array): Result<Omit<NestedCall, "env">> {
-  const umaskEnd = section.indexOf(10);
-  const umask = utf8.decode(section.subarray(0, Math.max(0, umaskEnd)));
-  if (!/^[0-7]{1,4}$/.test(umask)) return err("no umask in the request");
   try {
-    const own = new Map(parseDeclared(section.subarray(umaskEnd + 1)).map((d) => [d.name, d.value]));
+    const own = new Map(parseDeclared(section).map((d) => [d.name, d.value]));
     const argv = own.get("__tr_argv");
     const pid = own.get("__tr_pid");
     if (!Array.isArray(argv)) return err("no argument array in the request");
     if (!(pid instanceof Uint8Array) || !/^\d+$/.test(utf8.decode(pid))) return err("no caller pid in the request");
-    return ok({ argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)), umask: Number.parseInt(umask, 8) });
+    return ok({ argv: argv.map((a) => utf8.decode(a)), pid: Number(utf8.decode(pid)) });
   } catch (e) {
     if (e instanceof DeclareSyntaxError) return err(`unreadable request: ${e.message}`);
     throw e;

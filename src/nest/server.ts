@@ -17,7 +17,7 @@ export interface CallSession {
 /** What serves the calls: `early` for each call first, then `serve` with what it returned. */
 export interface CallHandler<Early> {
   /**
-   * Called once the request's first section (the caller's umask, arguments and pid) is in, while
+   * Called once the request's first section (the caller's arguments and pid) is in, while
    * the caller is still writing its environment, one line per write: work that needs only the
    * first section is done in that wait. What it returns goes to `serve`; if it throws, `serve`
    * gets undefined.

@@ -187,7 +187,7 @@ test("a caller that disconnects mid-task (its shell alive) cancels the task", as
     channelReady,
     'exec {fd}<>"/dev/tcp/127.0.0.1/$port"',
     "__tr_argv=(-n long bash -c 'echo $$ > long.pid; sleep 1000 & echo $! > long-sleep.pid; echo started; wait'); __tr_pid=$BASHPID",
-    `{ printf '%s\\n' "$secret"; umask; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&$fd`,
+    `{ printf '%s\\n' "$secret"; declare -p __tr_argv __tr_pid; printf '\\0'; declare -px; printf '\\0'; declare -fx; printf '\\0'; } >&$fd`,
     "IFS= read -r -d '' -u $fd reply",
     'echo "reply=$reply"',
     waitFile("long-sleep.pid"),

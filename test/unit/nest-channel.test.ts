@@ -38,7 +38,7 @@ async function call(port: number, secret: string): Promise<string> {
     port,
     socket: {
       open(socket) {
-        socket.write(`${secret}\n022\ndeclare -a __tr_argv=([0]="x")\ndeclare -- __tr_pid="1"\n\0\0\0`);
+        socket.write(`${secret}\ndeclare -a __tr_argv=([0]="x")\ndeclare -- __tr_pid="1"\n\0\0\0`);
       },
       data(_socket, chunk) {
         reply += Buffer.from(chunk).toString("latin1");

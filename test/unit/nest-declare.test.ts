@@ -84,7 +84,7 @@ declare -fx`).toString("utf8");
 });
 
 describe("request", () => {
-  const request = b('s3cret\n0027\ndeclare -a __tr_argv=([0]="-n" [1]="t" [2]="echo")\ndeclare -- __tr_pid="42"\n\0declare -x A="1"\ndeclare -x B\ndeclare -ax C=([0]="x")\ndeclare -x __tr_fd="12"\n\0f () \n{ \n    :\n}\ndeclare -fx f\n\0');
+  const request = b('s3cret\ndeclare -a __tr_argv=([0]="-n" [1]="t" [2]="echo")\ndeclare -- __tr_pid="42"\n\0declare -x A="1"\ndeclare -x B\ndeclare -ax C=([0]="x")\ndeclare -x __tr_fd="12"\n\0f () \n{ \n    :\n}\ndeclare -fx f\n\0');
 
   test("requestLength waits for the third NUL", () => {
     expect(requestLength(request.subarray(0, request.length - 1))).toBe(-1);
@@ -95,11 +95,11 @@ describe("request", () => {
     expect(secretOf(request)).toBe("s3cret");
   });
   test("parseCall: arguments, pid, exported scalars and functions; no arrays, no valueless or own variables", () => {
-    expect(parseCall(request)).toEqual({ ok: true, value: { argv: ["-n", "t", "echo"], pid: 42, umask: 0o27, env: { A: "1", "BASH_FUNC_f%%": "() { \n    :\n}" } } });
+    expect(parseCall(request)).toEqual({ ok: true, value: { argv: ["-n", "t", "echo"], pid: 42, env: { A: "1", "BASH_FUNC_f%%": "() { \n    :\n}" } } });
   });
   test("parseCall with a cache: the same variables and functions give the same environment, other bytes a new one", () => {
     const cache = new EnvCache();
-    const call = (args: string, a: string) => parseCall(b(`s\n0022\ndeclare -a __tr_argv=(${args})\ndeclare -- __tr_pid="7"\n\0declare -x A="${a}"\n\0\0`), cache);
+    const call = (args: string, a: string) => parseCall(b(`s\ndeclare -a __tr_argv=(${args})\ndeclare -- __tr_pid="7"\n\0declare -x A="${a}"\n\0\0`), cache);
     const first = call('[0]="x"', "1");
     const again = call('[0]="y" [1]="z"', "1");
     const other = call('[0]="x"', "2");
@@ -123,15 +123,15 @@ describe("request", () => {
     expect(cache.get(b("too large!"))).toBeUndefined();
   });
   test("parseCall: bytes that are not UTF-8 become U+FFFD, as the runtime decodes argv", () => {
-    const r = parseCall(b("s\n0022\ndeclare -a __tr_argv=([0]=$'\\377x')\ndeclare -- __tr_pid=\"1\"\n\0\0\0"));
+    const r = parseCall(b("s\ndeclare -a __tr_argv=([0]=$'\\377x')\ndeclare -- __tr_pid=\"1\"\n\0\0\0"));
     expect(r.ok && r.value.argv).toEqual(["\ufffdx"]);
   });
   test.each([
     ["no sections", "s\n"],
-    ["no umask", 's\ndeclare -a __tr_argv=()\ndeclare -- __tr_pid="1"\n\0\0\0'],
-    ["no arguments", 's\n0022\ndeclare -- __tr_pid="1"\n\0\0\0'],
-    ["no pid", "s\n0022\ndeclare -a __tr_argv=()\n\0\0\0"],
-    ["junk", "s\n0022\nrm -rf /\n\0\0\0"],
+    ["a first section that is not declare -p (an umask before it, as an older function sent)", 's\n0022\ndeclare -a __tr_argv=()\ndeclare -- __tr_pid="1"\n\0\0\0'],
+    ["no arguments", 's\ndeclare -- __tr_pid="1"\n\0\0\0'],
+    ["no pid", "s\ndeclare -a __tr_argv=()\n\0\0\0"],
+    ["junk", "s\nrm -rf /\n\0\0\0"],
   ])("parseCall: %s is an error", (_, text) => {
     expect(parseCall(b(text)).ok).toBe(false);
   });

@@ -107,11 +107,11 @@ describe("taskrunner function", () => {
     expect(lastCall("bytes")!.argv).toEqual(["bytes", ...bytes.map((x) => decode([x])), "", "two words", "a\nb", "*", "-n"]);
   });
 
-  test("the first section (umask, arguments, pid) reaches the early hook, before the rest", async () => {
-    const r = await run("umask 027; (taskrunner early-head 'a b' ''; echo \"rc=$? pid=$BASHPID\")");
+  test("the first section (arguments, pid) reaches the early hook, before the rest", async () => {
+    const r = await run("(taskrunner early-head 'a b' ''; echo \"rc=$? pid=$BASHPID\")");
     const pid = Number(r.stdout.match(/pid=(\d+)/)![1]);
     expect(r.stdout).toBe(`rc=0 pid=${pid}\n`);
-    expect(heads.get("early-head")).toEqual({ ok: true, value: { argv: ["early-head", "a b", ""], pid, umask: 0o027 } });
+    expect(heads.get("early-head")).toEqual({ ok: true, value: { argv: ["early-head", "a b", ""], pid } });
   });
 
   test("early runs while the rest of the request is still to come", async () => {
@@ -124,15 +124,15 @@ describe("taskrunner function", () => {
       port: server.channel.port,
       socket: { data: (_s, chunk) => void (reply += Buffer.from(chunk).toString("latin1")), close: () => close() },
     });
-    socket.write(`${server.channel.secret}\n022\ndeclare -a __tr_argv=([0]="raw-early")\ndeclare -- __tr_pid="1"\n\0`);
+    socket.write(`${server.channel.secret}\ndeclare -a __tr_argv=([0]="raw-early")\ndeclare -- __tr_pid="1"\n\0`);
     // Only the first section has been sent: early has it, serve has not been called.
-    expect(await earlyCalled).toEqual({ ok: true, value: { argv: ["raw-early"], pid: 1, umask: 0o022 } });
+    expect(await earlyCalled).toEqual({ ok: true, value: { argv: ["raw-early"], pid: 1 } });
     expect(heads.has("raw-early")).toBe(false);
     earlyListener = () => {};
     socket.write("declare -x A=\"1\"\n\0\0");
     await closed;
     expect(reply).toBe("A\0X0\0");
-    expect(heads.get("raw-early")).toEqual({ ok: true, value: { argv: ["raw-early"], pid: 1, umask: 0o022 } });
+    expect(heads.get("raw-early")).toEqual({ ok: true, value: { argv: ["raw-early"], pid: 1 } });
   });
 
   test("exit codes travel back", async () => {
@@ -183,9 +183,9 @@ describe("taskrunner function", () => {
     // Each prints its name and succeeds: run instead of the builtin, it would garble the request,
     // end a wait for the reply at once, or show in the output.
     const shadows = names.map((n) => `${n} () { echo "${n} ran" >&2; }`).join("; ");
-    const r = await run(`builtin umask 027; ${shadows}; taskrunner shadowed; echo "rc=$?"; taskrunner shadowed-fb x; echo "rc=$?"`);
+    const r = await run(`${shadows}; taskrunner shadowed; echo "rc=$?"; taskrunner shadowed-fb x; echo "rc=$?"`);
     expect(r).toMatchObject({ stdout: "rc=6\nexecutable:shadowed-fb x\nrc=9\n", stderr: "" });
-    expect(lastCall("shadowed")!.umask).toBe(0o027);
+    expect(lastCall("shadowed")!.argv).toEqual(["shadowed"]);
     expect(Object.keys(lastCall("shadowed")!.env).filter((k) => k.startsWith("BASH_FUNC_"))).toEqual(["BASH_FUNC_taskrunner%%"]);
   });
 
