@@ -72,9 +72,9 @@ export function callerHasFd(pid: number, fd: number): boolean {
 
 /**
  * What a child of process `pid` inherits besides its working directory, environment and
- * descriptors (its umask included), as one text (inheritance.ts); null if any of it cannot be read (the process is
- * gone, or not ours to see). What stays fixed for a process's life is kept in `fixed`, by pid
- * and start time.
+ * descriptors (its umask included), as one text (inheritance.ts); null if any of it cannot be
+ * read (the process is gone, or not ours to see). What stays fixed for a process's life is
+ * kept in `fixed`, by pid and start time.
  */
 export function inheritanceOf(pid: number, fixed: Map<string, string>): string | null {
   const proc = `/proc/${pid}`;

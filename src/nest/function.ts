@@ -42,11 +42,12 @@ export const TASKRUNNER_FUNCTION = `() {
  * sends, each section ended by a NUL byte (bash strings never hold one):
  *   SECRET "\n" `declare -p` of the arguments and $BASHPID "\0" `declare -px` "\0" `declare -fx` "\0"
  * that is the arguments and the caller's process (the runner reads its working directory,
- * umask, limits and descriptors in /proc), and the caller's exported variables and functions, prefix
- * assignments (`X=1 taskrunner ...`) included, all in bash's own quoting, which the runner
- * parses (declare-text.ts). The runner answers with NUL-terminated replies: `A` (accepted: it
- * runs the task), then `X<code>`; or `F`: run the executable instead (help and management
- * options, invalid input whose error the executable prints, the fast path turned off).
+ * umask, limits and descriptors in /proc), and the caller's exported variables and functions,
+ * prefix assignments (`X=1 taskrunner ...`) included, all in bash's own quoting, which the
+ * runner parses (declare-text.ts). The runner answers with NUL-terminated replies: `A`
+ * (accepted: it runs the task), then `X<code>`; or `F`: run the executable instead (help and
+ * management options, invalid input whose error the executable prints, the fast path turned
+ * off).
  *
  * - `local -` with `set +x` inside `2>/dev/null`: under `set -x` the caller's trace shows the
  *   call, as for the executable, and not the function's own commands.
@@ -54,8 +55,8 @@ export const TASKRUNNER_FUNCTION = `() {
  *   variable has a value (`set -u`); nothing is unquoted where globbing or IFS could apply.
  * - Every builtin is called through `builtin` (the stub's too): a caller's own function named
  *   `read`, `printf`, `declare` or `local` would otherwise run instead, and send a wrong
- *   request, hang waiting for a reply, or print errors the executable never prints. Not `eval` and
- *   `command`, which run other commands: through `builtin`, bash 5.2 loses track of `set -e`
+ *   request, hang waiting for a reply, or print errors the executable never prints. Not `eval`
+ *   and `command`, which run other commands: through `builtin`, bash 5.2 loses track of `set -e`
  *   (`f || echo` ends a `set -e` script when `builtin command false` fails in `f`).
  * - The connection is a redirection of a compound command, not `exec`: a failed connection then
  *   fails the command, never the shell (POSIX mode makes a failed `exec` redirection fatal).
