@@ -37,6 +37,11 @@ export interface Settings {
    */
   fastNesting: boolean;
   /**
+   * Off with TASKRUNNER_DISABLE_EARLY_SNAPSHOT=1: a task's first `snapshot` call is then always
+   * decided when its bash makes it, never read from the command before bash starts (task/early-snapshot.ts).
+   */
+  earlySnapshot: boolean;
+  /**
    * Whether a top level whose stdout is a terminal may show the live view: not with TERM=dumb,
    * CI set (to anything but empty, 0 or false), NO_COLOR set (not empty), or
    * TASKRUNNER_DISABLE_LIVE_VIEW=1.
@@ -171,6 +176,7 @@ export function readSettings(env: Env): Result<Settings> {
     primeCacheMode: flag(env, "TASKRUNNER_PRIME_CACHE_MODE"),
     statShortcutOff: flag(env, "TASKRUNNER_DISABLE_STAT_SHORTCUT"),
     fastNestingOff: flag(env, "TASKRUNNER_DISABLE_FAST_NESTING"),
+    earlySnapshotOff: flag(env, "TASKRUNNER_DISABLE_EARLY_SNAPSHOT"),
     liveViewOff: flag(env, "TASKRUNNER_DISABLE_LIVE_VIEW"),
   };
   for (const r of Object.values(flags)) if (!r.ok) return r;
@@ -221,6 +227,7 @@ export function readSettings(env: Env): Result<Settings> {
     primeCacheMode: get(flags.primeCacheMode),
     statShortcut: !get(flags.statShortcutOff),
     fastNesting: !get(flags.fastNestingOff),
+    earlySnapshot: !get(flags.earlySnapshotOff),
     liveView: !get(flags.liveViewOff) && env.TERM !== "dumb" && FALSE.has((env.CI ?? "").trim().toLowerCase()) && nonEmpty(env, "NO_COLOR") === null,
     githubTokenRefreshThresholdSeconds: threshold.value,
     nested,

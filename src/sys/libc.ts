@@ -117,6 +117,29 @@ export function ioPriority(pid: number): number | null {
   return r < 0 ? null : r;
 }
 
+// newlocale(3), for the early snapshot decision (task/early-snapshot.ts): opened apart on first
+// use, like syscall above.
+let locales: ReturnType<typeof openLocales> | undefined;
+
+function openLocales() {
+  return dlopen("libc.so.6", {
+    newlocale: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
+    freelocale: { args: [FFIType.ptr], returns: FFIType.void },
+  }).symbols;
+}
+
+// glibc's LC_ALL_MASK: every category bit but LC_ALL's own (6).
+const LC_ALL_MASK = 0x1fbf;
+
+/** Whether the C library can load locale `name` for every category (what setlocale would find), without changing this process's locale. */
+export function localeInstalled(name: string): boolean {
+  locales ??= openLocales();
+  const l = locales.newlocale(LC_ALL_MASK, cString(name), null);
+  if (l === null) return false;
+  locales.freelocale(l);
+  return true;
+}
+
 /** The longest path (bytes) a C string here takes. */
 export const PATH_ROOM = 8190;
 let pathMemory: [Pointer, Buffer][] | null = null;

@@ -2,7 +2,7 @@ import { TaskOutput } from "../output/task-output.ts";
 import { joinBytes } from "../output/lines.ts";
 import { localTimeIsUtc } from "../output/format.ts";
 import { serveRequests } from "../protocol/server.ts";
-import { REPLY_ERROR, invalidRequestMessage, unknownCommandMessage, type Request } from "../protocol/messages.ts";
+import { REPLY_ERROR, REPLY_SKIP, invalidRequestMessage, unknownCommandMessage, type Request } from "../protocol/messages.ts";
 import { acquireLock } from "../state/lock.ts";
 import { readResult, writeResult } from "../state/results.ts";
 import { StateWriteError } from "../state/state-error.ts";
@@ -11,6 +11,7 @@ import { spawnTask, CHILD_FD, type SpawnedTask } from "./spawn.ts";
 import { warmUp } from "../inputs/hash.ts";
 import { readLines, within } from "./streams.ts";
 import { decide, type Decision } from "./decide.ts";
+import { earlySnapshotArgs } from "./early-snapshot.ts";
 import { finishSuccess } from "./finish.ts";
 import { exitStatusText, type ParentChannel } from "./parent.ts";
 import type { TaskCancel } from "./cancel.ts";
@@ -78,6 +79,7 @@ export interface TaskInvocation {
     saveRemoteCache: boolean;
     uploadLogs: boolean;
     statShortcut: boolean;
+    earlySnapshot: boolean;
   };
   /** The remote cache, if a bucket is configured. */
   remote: RemoteAccess | null;
@@ -259,8 +261,63 @@ async function runLocked(
   let decision: Decision | null = null;
   let task: SpawnedTask;
   const runStart = nowUs();
+
+  /** Decides a `snapshot` call; the decision's log lines wait in memory until `release` (TaskOutput.holdLog). */
+  const decideCall = async (args: Buffer[]): Promise<{ decision: Decision; release: () => void }> => {
+    out.holdLog();
+    const timer = setTimeout(() => out.releaseLog(), LOG_HELD_MS).unref();
+    const release = () => {
+      clearTimeout(timer);
+      out.releaseLog();
+    };
+    const made = await trace.timed("decide", () => decide(args, {
+      name: inv.name,
+      rootDir: inv.settings.rootDir,
+      fallbackBranches: inv.settings.fallbackBranches,
+      mainBranch: inv.settings.mainBranch,
+      remoteCache,
+      localCache,
+      remoteMisconfigured: inv.remoteMisconfigured,
+      force: inv.force,
+      primeCacheMode: inv.settings.primeCacheMode,
+      hashPath: inv.paths.hash,
+      statMemo: statMemo(inv),
+      cwd: inv.cwd,
+      env: inv.env,
+      tmpDir: tmpDir(inv.env),
+      say,
+      trace,
+    }));
+    // Posted before the reply, so `pending` is on GitHub before the task's work starts.
+    const options = made.options;
+    if (report !== null && options !== null) {
+      await report.decided(made.outcome, options.commitStatus, options.inputs.length > 0 || options.raw.length > 0);
+    }
+    return { decision: made, release };
+  };
+
+  // The early decision (early-snapshot.ts): the task's first `snapshot` call read from its
+  // command, decided before its bash starts. A reply that ends the task (`exit 0`, `exit 1`) is
+  // what that bash would have done next: it is not started at all. Otherwise it starts, and
+  // its call gets this decision when it comes with the same arguments.
+  const env = childEnv(inv, CHILD_FD);
+  let early: { args: Buffer[]; decision: Decision } | null = null;
+  const earlyArgs = inv.settings.earlySnapshot ? earlySnapshotArgs(inv.command, inv.cwd, env) : null;
+  if (earlyArgs !== null) {
+    const made = await decideCall(earlyArgs);
+    made.release();
+    const ends = made.decision.reply === REPLY_SKIP ? 0 : made.decision.reply === REPLY_ERROR ? 1 : null;
+    // Cancelled while deciding: a task that would go on is not started (conclude says so).
+    if (ends !== null || cancel.signal !== null) {
+      decision = seen.decision = made.decision;
+      trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
+      return conclude(ends ?? 1);
+    }
+    early = { args: earlyArgs, decision: made.decision };
+  }
+
   try {
-    task = spawnTask({ command: inv.command, env: childEnv(inv, CHILD_FD), cwd: inv.cwd, toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
+    task = spawnTask({ command: inv.command, env, cwd: inv.cwd, toplevelStdout: inv.toplevelStdout, toplevelStderr: inv.toplevelStderr });
   } catch (e) {
     // Not "Failed, exit code": that is said only by tasks that announced they were running.
     say("error", `could not start ${JSON.stringify(inv.command[0])}: ${startError(e)}`);
@@ -269,7 +326,7 @@ async function runLocked(
   cancel.attach(task.proc.pid);
   inv.started?.();
   out.warmClock();
-  if (inv.rehearse) warmUp(statMemo(inv), inv.env);
+  if (inv.rehearse && early === null) warmUp(statMemo(inv), inv.env);
 
   const handle = async (request: Request): Promise<string | null> => {
     switch (request.kind) {
@@ -292,41 +349,20 @@ async function runLocked(
           say("error", SNAPSHOT_TWICE);
           return REPLY_ERROR;
         }
+        // The call read from the command: decided already (and its lines logged).
+        const made = early !== null && sameArgs(early.args, request.args) ? early.decision : null;
+        early = null;
+        if (made !== null) {
+          decision = seen.decision = made;
+          return made.reply;
+        }
         // The decision's log lines are written once its reply has gone, so the log is not opened
         // and written on the task's way; or after LOG_HELD_MS if the decision takes longer.
-        out.holdLog();
-        const timer = setTimeout(() => out.releaseLog(), LOG_HELD_MS).unref();
-        const releaseLog = () => {
-          clearTimeout(timer);
-          out.releaseLog();
-        };
-        decision = await trace.timed("decide", () => decide(request.args, {
-          name: inv.name,
-          rootDir: inv.settings.rootDir,
-          fallbackBranches: inv.settings.fallbackBranches,
-          mainBranch: inv.settings.mainBranch,
-          remoteCache,
-          localCache,
-          remoteMisconfigured: inv.remoteMisconfigured,
-          force: inv.force,
-          primeCacheMode: inv.settings.primeCacheMode,
-          hashPath: inv.paths.hash,
-          statMemo: statMemo(inv),
-          cwd: inv.cwd,
-          env: inv.env,
-          tmpDir: tmpDir(inv.env),
-          say,
-          trace,
-        }));
-        seen.decision = decision;
-        // Posted before the reply, so `pending` is on GitHub before the task's work starts.
-        const options = decision.options;
-        if (report !== null && options !== null) {
-          await report.decided(decision.outcome, options.commitStatus, options.inputs.length > 0 || options.raw.length > 0);
-        }
+        const { decision: d, release } = await decideCall(request.args);
+        decision = seen.decision = d;
         // Runs after the reply is written (serveRequests writes it when this returns).
-        setImmediate(releaseLog);
-        return decision.reply;
+        setImmediate(release);
+        return d.reply;
       }
       default: {
         const never: never = request;
@@ -365,43 +401,53 @@ async function runLocked(
   server.close();
   cancel.detach();
 
-  if (cancel.signal !== null) {
-    say("error", `Cancelled by ${cancel.signal}`);
-    return cancel.exitCode();
-  }
-  const d = decision as Decision | null;
-  if (code === 0 && d?.outcome === "skip") {
-    if (inv.topLevel) say("info", "skipped, inputs unchanged");
-    return 0;
-  }
-  // Only a task that said "Inputs changed, running task" says how it ended (SPEC §5), and it
-  // says so as soon as its process has: post-unpack commands and saving come after `success`.
-  // A log that could not be written means a state directory that cannot be: save nothing.
-  const logError = out.logError();
-  if (logError !== null) throw logError;
-  if (d?.announced) say(code === 0 ? "info" : "error", code === 0 ? "success" : `Failed, exit code: ${code}`);
-  if (code === 0 && d?.pending) {
-    code = await trace.timed("finish", () => finishSuccess(d, {
-      name: inv.name,
-      cwd: inv.cwd,
-      env: inv.env,
-      hashPath: inv.paths.hash,
-      statMemo: statMemo(inv),
-      tmpDir: tmpDir(inv.env),
-      saveRemoteCache: inv.settings.saveRemoteCache,
-      remoteCache,
-      localCache,
-      cancelled: () => cancel.signal !== null,
-      out,
-      say,
-      trace,
-    }));
+  return conclude(code);
+
+  /** The end of a task whose process ended with `code` (or that was decided without one). */
+  async function conclude(code: number): Promise<number> {
     if (cancel.signal !== null) {
       say("error", `Cancelled by ${cancel.signal}`);
       return cancel.exitCode();
     }
+    const d = decision as Decision | null;
+    if (code === 0 && d?.outcome === "skip") {
+      if (inv.topLevel) say("info", "skipped, inputs unchanged");
+      return 0;
+    }
+    // Only a task that said "Inputs changed, running task" says how it ended (SPEC §5), and it
+    // says so as soon as its process has: post-unpack commands and saving come after `success`.
+    // A log that could not be written means a state directory that cannot be: save nothing.
+    const logError = out.logError();
+    if (logError !== null) throw logError;
+    if (d?.announced) say(code === 0 ? "info" : "error", code === 0 ? "success" : `Failed, exit code: ${code}`);
+    if (code === 0 && d?.pending) {
+      code = await trace.timed("finish", () => finishSuccess(d, {
+        name: inv.name,
+        cwd: inv.cwd,
+        env: inv.env,
+        hashPath: inv.paths.hash,
+        statMemo: statMemo(inv),
+        tmpDir: tmpDir(inv.env),
+        saveRemoteCache: inv.settings.saveRemoteCache,
+        remoteCache,
+        localCache,
+        cancelled: () => cancel.signal !== null,
+        out,
+        say,
+        trace,
+      }));
+      if (cancel.signal !== null) {
+        say("error", `Cancelled by ${cancel.signal}`);
+        return cancel.exitCode();
+      }
+    }
+    return code;
   }
-  return code;
+}
+
+/** Whether two `snapshot` calls have the same arguments, byte for byte. */
+function sameArgs(a: Buffer[], b: Buffer[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.equals(b[i]!));
 }
 
 /** How a task ended, as the live view counts it. */

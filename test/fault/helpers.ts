@@ -9,13 +9,14 @@ import { EXE, makeSandbox, type Sandbox } from "../helpers/env.ts";
 export { EXE };
 
 /**
- * The two ways nested `taskrunner` calls run (SPEC §2): served by the build's top-level runner
- * (the default), or by new executables (TASKRUNNER_DISABLE_FAST_NESTING=1). Fault tests run
- * both ways with the same expectations.
+ * The fast paths on (the default: nested `taskrunner` calls served by the build's top-level
+ * runner, a task's first `snapshot` read from its command before bash starts) and off (new
+ * executables, TASKRUNNER_DISABLE_FAST_NESTING=1; `snapshot` decided when bash calls it,
+ * TASKRUNNER_DISABLE_EARLY_SNAPSHOT=1). Fault tests run both ways with the same expectations.
  */
 const NESTINGS = [
   { label: "nested calls served by the top level", env: {} },
-  { label: "nested calls through the executable", env: { TASKRUNNER_DISABLE_FAST_NESTING: "1" } },
+  { label: "nested calls through the executable", env: { TASKRUNNER_DISABLE_FAST_NESTING: "1", TASKRUNNER_DISABLE_EARLY_SNAPSHOT: "1" } },
 ] as const;
 let nestingEnv: Record<string, string> = {};
 

@@ -68,14 +68,16 @@ async function s3Setup(mode: Directives["s3"], binDir: string): Promise<{ env: R
 }
 
 /**
- * The two ways a nested `taskrunner` call can run (SPEC §2): served by the build's top-level
- * runner (the `taskrunner` bash function, the default), or by a new executable (the fallback,
- * forced with TASKRUNNER_DISABLE_FAST_NESTING=1). Every case runs both ways against the same
- * expected output, from two test files, so that `bun test --parallel` runs them side by side.
+ * The fast paths and their fallbacks: a nested `taskrunner` call served by the build's top-level
+ * runner (the `taskrunner` bash function) or run by a new executable (TASKRUNNER_DISABLE_FAST_NESTING=1);
+ * a task's first `snapshot` call read from its command before its bash starts, or decided when
+ * bash makes it (TASKRUNNER_DISABLE_EARLY_SNAPSHOT=1). Every case runs with both on (the default)
+ * and both off against the same expected output, from two test files, so that
+ * `bun test --parallel` runs them side by side.
  */
 export const NESTING = {
   served: { label: "", env: {} },
-  executable: { label: " (executable nesting)", env: { TASKRUNNER_DISABLE_FAST_NESTING: "1" } },
+  executable: { label: " (fast paths off)", env: { TASKRUNNER_DISABLE_FAST_NESTING: "1", TASKRUNNER_DISABLE_EARLY_SNAPSHOT: "1" } },
 } as const;
 
 async function runCase(name: string, nestingEnv: Record<string, string>): Promise<string> {

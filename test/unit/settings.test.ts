@@ -21,6 +21,7 @@ test("defaults", () => {
       primeCacheMode: false,
       statShortcut: true,
       fastNesting: true,
+      earlySnapshot: true,
       liveView: true,
       githubTokenRefreshThresholdSeconds: 300,
       nested: null,

@@ -1,0 +1,68 @@
+// The early snapshot decision's facts from the system (first-snapshot.ts reads the text): that
+// the command's bash is the system's, its script, and that the locales it would load exist.
+import { bashForm, environmentBlocks, firstSnapshot } from "./first-snapshot.ts";
+import { readFileSync, realpathSync, statSync } from "../sys/fs.ts";
+import { localeInstalled } from "../sys/libc.ts";
+import { resolve } from "../sys/path.ts";
+
+/** The bash binaries whose start-up this knows: the system's. A wrapper elsewhere may do anything. */
+const SYSTEM_BASH = new Set(["/usr/bin/bash", "/bin/bash"]);
+
+/** Scripts larger than this are not read (the call is on their first lines; reading is on the task's way). */
+const MAX_SCRIPT_BYTES = 256 * 1024;
+
+/**
+ * Past this much argument and environment text, starting bash may fail (E2BIG); a task that
+ * could not start must not be decided without it.
+ */
+const MAX_EXEC_BYTES = 256 * 1024;
+
+/**
+ * The arguments of the task's first `snapshot` call, if the runner can be sure of them and of a
+ * bash that would print nothing and change nothing before making it; otherwise null, and the
+ * task starts as always.
+ */
+export function earlySnapshotArgs(command: string[], cwd: string, env: Record<string, string | undefined>): Buffer[] | null {
+  const form = bashForm(command);
+  if (form === null) return null;
+  const locales: string[] = [];
+  if (environmentBlocks(env, locales) !== null) return null;
+  if (execBytes(command, env) > MAX_EXEC_BYTES) return null;
+  // A task whose directory is gone cannot start: that error is the runner's to report.
+  if (statSync(cwd, { throwIfNoEntry: false })?.isDirectory() !== true) return null;
+  if (!isSystemBash(command[0]!, env.PATH, cwd)) return null;
+  const text = form.kind === "string" ? form.text : readScript(resolve(cwd, form.path));
+  if (text === null) return null;
+  const args = firstSnapshot(text, form.positional);
+  if (args === null || !locales.every(localeInstalled)) return null;
+  return args.map((a) => Buffer.from(a));
+}
+
+function execBytes(command: string[], env: Record<string, string | undefined>): number {
+  let n = 0;
+  for (const a of command) n += a.length + 1;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) n += k.length + v.length + 2;
+  return n;
+}
+
+/** Whether `program` is found (as the task's start would find it: the task's PATH, its directory) and is the system's bash. */
+function isSystemBash(program: string, path: string | undefined, cwd: string): boolean {
+  const found = program.includes("/") ? resolve(cwd, program) : Bun.which(program, { PATH: path ?? "", cwd });
+  if (found === null) return false;
+  try {
+    return SYSTEM_BASH.has(realpathSync(found));
+  } catch {
+    return false;
+  }
+}
+
+/** The script's bytes, one character each (latin1), if it is a regular file bash would read; else null. */
+function readScript(path: string): string | null {
+  try {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st === undefined || !st.isFile() || st.size > MAX_SCRIPT_BYTES) return null;
+    return readFileSync(path, "latin1");
+  } catch {
+    return null;
+  }
+}
