@@ -15,7 +15,8 @@
 // W4 (issue 10): a build script running 20 nested tasks whose inputs are unchanged, one after
 // the other and all at once, beside turbo's cached run of a 20-package workspace with the same
 // inputs and 20 bare `bash -c true` started from one bash; and the top-level runner's peak
-// memory with 64 parallel nested tasks.
+// memory with 64 parallel nested tasks. W1 and W4 each have a row with the early snapshot
+// decision off (TASKRUNNER_DISABLE_EARLY_SNAPSHOT=1: every task's bash starts).
 //
 // BENCH_RUNS (default 31, at least 15), BENCH_SKIP_100K=1 (skip the slow 100,000-file repo),
 // BENCH_QUICK=1 (W1, W3 and W4 only),
@@ -221,6 +222,7 @@ const rows: Row[] = [];
 const w1: Workload[] = [
   noop("t"),
   noopGit,
+  { name: "no-op, early snapshot off (bash started)", cmd: [EXE, "-n", "e", "bash", "task.sh"], env: { TASKRUNNER_DISABLE_EARLY_SNAPSHOT: "1" } },
   { name: "floor: bash -c true", cmd: ["bash", "-c", "true"] },
   { name: "floor: shell pathspec hash (git)", cmd: ["bash", "shell-hash.sh", "input.txt"] },
   { name: "floor: taskrunner --version", cmd: [EXE, "--version"] },
@@ -263,6 +265,7 @@ const w4: Workload[] = [
   { name: "taskrunner: top + 20 nested, sequential", cmd: [EXE, "-n", "w4", "bash", "seq.sh"] },
   { name: "taskrunner: top + 20 nested, parallel", cmd: [EXE, "-n", "w4", "bash", "par.sh"] },
   { name: "the same, sequential, executable nesting", cmd: [EXE, "-n", "w4", "bash", "seq.sh"], env: { TASKRUNNER_DISABLE_FAST_NESTING: "1" } },
+  { name: "the same, sequential, early snapshot off", cmd: [EXE, "-n", "w4", "bash", "seq.sh"], env: { TASKRUNNER_DISABLE_EARLY_SNAPSHOT: "1" } },
   { name: "taskrunner: top task alone (bash -c true)", cmd: [EXE, "-n", "w4", "bash", "-c", "true"] },
   { name: "floor: 20 bare bash -c true, sequential", cmd: bareBash(false) },
   { name: "floor: 20 bare bash -c true, parallel", cmd: bareBash(true) },
@@ -330,6 +333,8 @@ const w4turbo = find("W4 20 nested", "peer: turbo run build --concurrency=1");
 ratio("W4 sequential: taskrunner / turbo --concurrency=1", w4seq, w4turbo);
 ratio("W4 parallel: taskrunner / turbo", w4par, find("W4 20 nested", "peer: turbo run build (parallel)"));
 ratio("W4 sequential: executable nesting / served", find("W4 20 nested", "the same, sequential, executable"), w4seq);
+ratio("W4 sequential, early snapshot off / turbo --concurrency=1", find("W4 20 nested", "the same, sequential, early snapshot off"), w4turbo);
+ratio("W1: early snapshot off / on", find("W1 1 file", "no-op, early snapshot off"), find("W1 1 file", "taskrunner no-op ("));
 if (w4seq && w4top && w4bash) {
   const perTask = (w4seq.medianMs - w4top.medianMs) / PACKAGES;
   const perBash = w4bash.medianMs / PACKAGES;

@@ -34,8 +34,16 @@ export function earlySnapshotArgs(command: string[], cwd: string, env: Record<st
   const text = form.kind === "string" ? form.text : readScript(resolve(cwd, form.path));
   if (text === null) return null;
   const args = firstSnapshot(text, form.positional);
-  if (args === null || !locales.every(localeInstalled)) return null;
+  if (args === null || !locales.every(installed)) return null;
   return args.map((a) => Buffer.from(a));
+}
+
+// Asked once per process and locale: a runner serving a build's nested calls asks for each task.
+const installedLocales = new Map<string, boolean>();
+function installed(locale: string): boolean {
+  let known = installedLocales.get(locale);
+  if (known === undefined) installedLocales.set(locale, (known = localeInstalled(locale)));
+  return known;
 }
 
 function execBytes(command: string[], env: Record<string, string | undefined>): number {
