@@ -39,8 +39,9 @@ export function bashForm(command: string[]): BashForm | null {
  * Environment variables that change what a starting bash does or prints (startup files, shell
  * options, xtrace, compatibility levels, `read` timeouts, function limits, word splitting; the
  * dynamic loader's and the C library's, which may preload code or print diagnostics), exported
- * functions other than taskrunner's own (a malformed one is an error bash prints), and locale variables whose values must name installed locales (an unknown LC_ALL is a warning
- * bash prints at start-up). Returns why the environment rules the early decision out, or null;
+ * functions other than taskrunner's own (a malformed one is an error bash prints), and locale
+ * variables, whose values must name installed locales (an unknown LC_ALL is a warning bash
+ * prints at start-up). Returns why the environment rules the early decision out, or null;
  * `locales` gets the locale values to check (early-snapshot.ts asks the C library).
  */
 export function environmentBlocks(env: Record<string, string | undefined>, locales: string[]): string | null {
