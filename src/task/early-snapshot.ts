@@ -29,7 +29,7 @@ export function earlySnapshotArgs(command: string[], cwd: string, env: Record<st
   if (environmentBlocks(env, locales) !== null) return null;
   if (execBytes(command, env) > MAX_EXEC_BYTES) return null;
   // A task whose directory is gone cannot start: that error is the runner's to report.
-  if (statSync(cwd, { throwIfNoEntry: false })?.isDirectory() !== true) return null;
+  if (!isDirectory(cwd)) return null;
   if (!isSystemBash(command[0]!, env.PATH, cwd)) return null;
   const text = form.kind === "string" ? form.text : readScript(resolve(cwd, form.path));
   if (text === null) return null;
@@ -59,6 +59,14 @@ function isSystemBash(program: string, path: string | undefined, cwd: string): b
   if (found === null) return false;
   try {
     return SYSTEM_BASH.has(realpathSync(found));
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
   } catch {
     return false;
   }
