@@ -22,9 +22,20 @@ export class TaskCancel {
     this.wake = resolve;
   });
 
-  /** Whether a task process (group) is attached: a signal then goes to it. */
+  private early = false;
+
+  /** Whether a task process (group) is attached, or its first `snapshot` is being decided before it starts: a signal then cancels the task. */
   get running(): boolean {
-    return this.pid !== null;
+    return this.pid !== null || this.early;
+  }
+
+  /**
+   * While the task's first `snapshot` is decided before its process starts (run.ts), a signal
+   * cancels the task as it would while its bash waits for the reply: the runner records the
+   * failure and says so, instead of ending at once as it does before a task has begun.
+   */
+  deciding(on: boolean): void {
+    this.early = on;
   }
 
   /**

@@ -304,7 +304,15 @@ async function runLocked(
   let early: { args: Buffer[]; decision: Decision } | null = null;
   const earlyArgs = inv.settings.earlySnapshot ? earlySnapshotArgs(inv.command, inv.cwd, env) : null;
   if (earlyArgs !== null) {
-    const made = await decideCall(earlyArgs);
+    // A signal does not wait for the decision (a hung remote cache, say), as it does not when
+    // bash is waiting for the reply: the task ends cancelled, and nothing of it starts.
+    cancel.deciding(true);
+    const made = await Promise.race([decideCall(earlyArgs), cancel.cancelled.then(() => null)]);
+    cancel.deciding(false);
+    if (made === null) {
+      trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
+      return conclude(1);
+    }
     made.release();
     const ends = made.decision.reply === REPLY_SKIP ? 0 : made.decision.reply === REPLY_ERROR ? 1 : null;
     // Cancelled while deciding: a task that would go on is not started (conclude says so).

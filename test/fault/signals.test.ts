@@ -5,7 +5,8 @@
 import { test, expect, afterEach } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Fault, exitOf, isAlive, parentPid, waitForPidFile, waitGone, inBothNestings, servedByTopLevel, CHANNEL_READY } from "./helpers.ts";
+import { Fault, exitOf, isAlive, parentPid, waitFor, waitForPidFile, waitGone, inBothNestings, servedByTopLevel, CHANNEL_READY } from "./helpers.ts";
+import { s3Env, startFaultyS3, type FaultyServer } from "../helpers/s3.ts";
 
 let f: Fault | undefined;
 
@@ -149,6 +150,38 @@ inBothNestings(() => {
     await waitGone(topTask, 3000, "the top task's bash");
     expect(existsSync(join(f.box.state, "hash", "inner.hash"))).toBe(false);
   });
+
+  // The decision may wait on the network; with the early decision no bash exists yet, without
+  // it bash waits for the reply. Either way the signal ends the task at once, and none of its
+  // commands run.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    test(`${sig} while snapshot waits on a hung remote cache: the task's commands never run, failure recorded, exit ${EXIT[sig]}`, async () => {
+      f = new Fault(`signal-deciding-${sig}`);
+      const hung: FaultyServer = await startFaultyS3("hang");
+      try {
+        f.write("in.txt", "foo\n");
+        const git = (...args: string[]) => Bun.spawnSync(["git", ...args], { cwd: f!.box.work, env: f!.box.env });
+        git("add", "in.txt");
+        git("commit", "-qm", "in");
+        const started = Date.now();
+        const r = f.runner(["-n", "t", "bash", "-c", "snapshot in.txt --outputs out.txt; echo ran > ran.txt"], {
+          ...s3Env(hung.endpoint, "b"),
+          TASKRUNNER_REMOTE_CACHE_TIMEOUT: "60",
+          TASKRUNNER_LOG_INFO: "1",
+        });
+        // The archive's GET has reached the store, which never answers.
+        await waitFor(() => hung.requests.some((q) => q.startsWith("GET ")), 10_000, "the remote cache lookup", r.show);
+        process.kill(r.pid, sig);
+        expect(await exitOf(r, 10_000, "the runner to exit")).toEqual({ code: EXIT[sig], signal: null });
+        expect(Date.now() - started).toBeLessThan(30_000);
+        expect(r.stderr.lines()).toContain(`[t] error | Cancelled by ${sig}`);
+        expect(existsSync(f.path("ran.txt"))).toBe(false);
+        expectFailureWithoutHash();
+      } finally {
+        await hung.close();
+      }
+    });
+  }
 
   test("a signal while the runner waits for a leaked stdout still reaches the task's group; failure recorded; exit 143", async () => {
     f = new Fault("signal-stream-wait");
