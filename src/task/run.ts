@@ -302,23 +302,21 @@ async function runLocked(
   // its call gets this decision when it comes with the same arguments.
   const env = childEnv(inv, CHILD_FD);
   let early: { args: Buffer[]; decision: Decision } | null = null;
-  const earlyArgs = inv.settings.earlySnapshot ? earlySnapshotArgs(inv.command, inv.cwd, env) : null;
+  // Not when a signal came already: bash then starts and is ended at once, deciding nothing.
+  const earlyArgs = inv.settings.earlySnapshot && cancel.signal === null ? earlySnapshotArgs(inv.command, inv.cwd, env) : null;
   if (earlyArgs !== null) {
     // A signal does not wait for the decision (a hung remote cache, say), as it does not when
     // bash is waiting for the reply: the task ends cancelled, and nothing of it starts.
     cancel.deciding(true);
     const made = await Promise.race([decideCall(earlyArgs), cancel.cancelled.then(() => null)]);
     cancel.deciding(false);
-    if (made === null) {
+    made?.release();
+    const reply = made?.decision.reply;
+    const ends = reply === REPLY_SKIP ? 0 : reply === REPLY_ERROR ? 1 : null;
+    if (made === null || ends !== null || cancel.signal !== null) {
+      if (made !== null) decision = seen.decision = made.decision;
       trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
-      return conclude(1);
-    }
-    made.release();
-    const ends = made.decision.reply === REPLY_SKIP ? 0 : made.decision.reply === REPLY_ERROR ? 1 : null;
-    // Cancelled while deciding: a task that would go on is not started (conclude says so).
-    if (ends !== null || cancel.signal !== null) {
-      decision = seen.decision = made.decision;
-      trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
+      // Cancelled (conclude says so), or ended by the reply.
       return conclude(ends ?? 1);
     }
     early = { args: earlyArgs, decision: made.decision };
