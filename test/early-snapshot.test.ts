@@ -39,6 +39,16 @@ describe.skipIf(!usable)("early snapshot: no bash for a task whose reply ends it
     expect(bashes(started(box, task, { TASKRUNNER_DISABLE_EARLY_SNAPSHOT: "1" }).programs)).toBe(1);
   });
 
+  test("past the argument room every stack size leaves (128 KiB), bash starts: it might not have", () => {
+    const vars = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`BIG${i}`, "x".repeat(7 * 1024)]));
+    const within = started(box, task, vars(10));
+    expect(within.code).toBe(0);
+    expect(bashes(within.programs)).toBe(0);
+    const past = started(box, task, vars(20));
+    expect(past.code).toBe(0);
+    expect(bashes(past.programs)).toBe(1);
+  });
+
   test("a snapshot error (exit 1) starts no bash either", () => {
     const r = started(box, [EXE, "-n", "bad", "bash", "-c", "snapshot --no-such-option"]);
     expect(r.code).toBe(1);

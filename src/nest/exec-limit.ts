@@ -1,4 +1,5 @@
-// Whether the kernel would start the executable with a call's arguments and environment (pure).
+// Whether the kernel would start the executable with a call's arguments and environment (pure);
+// also whether it would start a task's bash, for the early snapshot decision (task/early-snapshot.ts).
 // A caller whose environment holds a variable over 128 KiB, or whose arguments and environment
 // together pass the limit the stack size sets, cannot start a nested executable: bash prints
 // "Argument list too long" and the call's status is 126, with no task, log or lock. Served, the
@@ -16,13 +17,16 @@ const PAGE = 4096;
 const MAX_ARG_STRLEN = 32 * PAGE;
 const SLACK = PAGE;
 
+/** The room every stack size leaves (32 pages): what fits in it starts whatever the limits. */
+export const LEAST_ARGUMENT_ROOM = 32 * PAGE;
+
 /**
  * The room for argument and environment strings, in bytes, under a stack soft limit in bytes
  * (null: unlimited).
  */
 export function argumentRoom(stackSoftLimit: number | null): number {
   const most = (8 * 1024 * 1024 * 3) / 4;
-  return Math.max(32 * PAGE, stackSoftLimit === null ? most : Math.min(most, Math.floor(stackSoftLimit / 4)));
+  return Math.max(LEAST_ARGUMENT_ROOM, stackSoftLimit === null ? most : Math.min(most, Math.floor(stackSoftLimit / 4)));
 }
 
 /** The stack's soft limit from a /proc/PID/limits text: bytes, null for unlimited or unknown. */
@@ -32,7 +36,7 @@ export function stackSoftLimit(limits: string): number | null {
 }
 
 /** Whether `argv` (the program's name first) and `env` fit in `room` bytes (argumentRoom). */
-export function execFits(argv: readonly string[], env: Readonly<Record<string, string>>, room: number): boolean {
+export function execFits(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, room: number): boolean {
   // Each string, its NUL, and its pointer.
   let total = SLACK;
   const add = (s: string): boolean => {
@@ -41,6 +45,9 @@ export function execFits(argv: readonly string[], env: Readonly<Record<string, s
     return n <= MAX_ARG_STRLEN;
   };
   for (const a of argv) if (!add(a)) return false;
-  for (const name in env) if (!add(`${name}=${env[name]}`)) return false;
+  for (const name in env) {
+    const value = env[name];
+    if (value !== undefined && !add(`${name}=${value}`)) return false;
+  }
   return total <= room;
 }

@@ -4,18 +4,13 @@ import { bashForm, environmentBlocks, firstSnapshot } from "./first-snapshot.ts"
 import { readFileSync, realpathSync, statSync } from "../sys/fs.ts";
 import { localeInstalled } from "../sys/libc.ts";
 import { resolve } from "../sys/path.ts";
+import { execFits, LEAST_ARGUMENT_ROOM } from "../nest/exec-limit.ts";
 
 /** The bash binaries whose start-up this knows: the system's. A wrapper elsewhere may do anything. */
 const SYSTEM_BASH = new Set(["/usr/bin/bash", "/bin/bash"]);
 
 /** Scripts larger than this are not read (the call is on their first lines; reading is on the task's way). */
 const MAX_SCRIPT_BYTES = 256 * 1024;
-
-/**
- * Past this much argument and environment text, starting bash may fail (E2BIG); a task that
- * could not start must not be decided without it.
- */
-const MAX_EXEC_BYTES = 256 * 1024;
 
 /**
  * The arguments of the task's first `snapshot` call, if the runner can be sure of them and of a
@@ -27,7 +22,9 @@ export function earlySnapshotArgs(command: string[], cwd: string, env: Record<st
   if (form === null) return null;
   const locales: string[] = [];
   if (environmentBlocks(env, locales) !== null) return null;
-  if (execBytes(command, env) > MAX_EXEC_BYTES) return null;
+  // A task bash might not start with (E2BIG) must not be decided without it: only what fits in
+  // the room every stack size leaves (reading this process's limit would cost the no-op a file).
+  if (!execFits(command, env, LEAST_ARGUMENT_ROOM)) return null;
   // A task whose directory is gone cannot start: that error is the runner's to report.
   if (!isDirectory(cwd)) return null;
   if (!isSystemBash(command[0]!, env.PATH, cwd)) return null;
@@ -44,13 +41,6 @@ function installed(locale: string): boolean {
   let known = installedLocales.get(locale);
   if (known === undefined) installedLocales.set(locale, (known = localeInstalled(locale)));
   return known;
-}
-
-function execBytes(command: string[], env: Record<string, string | undefined>): number {
-  let n = 0;
-  for (const a of command) n += a.length + 1;
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) n += k.length + v.length + 2;
-  return n;
 }
 
 /** Whether `program` is found (as the task's start would find it: the task's PATH, its directory) and is the system's bash. */

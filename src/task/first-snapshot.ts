@@ -65,15 +65,6 @@ const OWN_FUNCTIONS = new Set(["BASH_FUNC_snapshot%%", "BASH_FUNC_taskrunner%%"]
  * it is certain to be the first thing the text does (see the top of this file), or null.
  */
 export function firstSnapshot(text: string, positional: string[]): string[] | null {
-  try {
-    return readCall(text, positional);
-  } catch (e) {
-    if (e === NOT_READ) return null;
-    throw e;
-  }
-}
-
-function readCall(text: string, positional: string[]): string[] | null {
   const reader = new LineReader(text);
   let nounset = false;
   for (;;) {
@@ -169,7 +160,6 @@ class LineReader {
 
   line(): Command[] | "skip" | null {
     const t = this.text;
-    if (this.at >= t.length) return null;
     this.blanks();
     if (this.at >= t.length) return null;
     if (t[this.at] === "\n") {
@@ -223,8 +213,10 @@ class LineReader {
         this.at += end.length;
         return { words, redirected, end };
       }
-      // Allowed after the call only: the call itself and `set` must have none (readCall, readSet).
-      if (this.redirection()) {
+      // Allowed after the call only: the call itself and `set` must have none (firstSnapshot, readSet).
+      const redirection = this.redirection();
+      if (redirection === null) return null;
+      if (redirection) {
         redirected = true;
         continue;
       }
@@ -235,8 +227,11 @@ class LineReader {
     }
   }
 
-  /** A redirection whose syntax cannot fail (`>f`, `2>>f`, `<f`, `>&2`, `2>&1`, `>&-`), consumed; false if none is here. */
-  private redirection(): boolean {
+  /**
+   * A redirection whose syntax cannot fail (`>f`, `2>>f`, `<f`, `>&2`, `2>&1`, `>&-`), consumed:
+   * true; false if none is here; null for one not read.
+   */
+  private redirection(): boolean | null {
     const m = /^([0-9]*)(>>|>&|<&|>|<)/.exec(this.text.slice(this.at, this.at + 12));
     if (m === null) return false;
     const after = this.text[this.at + m[0].length];
@@ -245,14 +240,12 @@ class LineReader {
     this.at += m[0].length;
     if (m[2] === ">&" || m[2] === "<&") {
       const target = /^([0-9]+|-)(?=[ \t\n;&|]|$)/.exec(this.text.slice(this.at));
-      if (target === null) throw NOT_READ;
+      if (target === null) return null;
       this.at += target[0].length;
       return true;
     }
     this.blanks();
-    const target = this.word();
-    if (target === null) throw NOT_READ;
-    return true;
+    return this.word() === null ? null : true;
   }
 
   /** A word of plain characters, quoted strings and parameter expansions, or null. */
@@ -260,7 +253,8 @@ class LineReader {
     const t = this.text;
     const parts: Word["parts"] = [];
     let plain = "";
-    let quoted = false;
+    // Any quoting or expansion: the word is no plain text (a command name, a `set` option).
+    let special = false;
     const start = this.at;
     while (this.at < t.length) {
       const c = t[this.at]!;
@@ -274,7 +268,7 @@ class LineReader {
         const s = t.slice(this.at + 1, end);
         if (![...s].every((x) => PRINTABLE.test(x))) return null;
         parts.push({ literal: s });
-        quoted = true;
+        special = true;
         this.at = end + 1;
       } else if (c === '"') {
         this.at++;
@@ -291,20 +285,20 @@ class LineReader {
             this.at++;
           } else return null;
         }
-        quoted = true;
+        special = true;
         this.at++;
       } else if (c === "$") {
         // Unquoted: split and globbed when run; only its syntax is checked (it is no `snapshot` argument).
         const p = this.parameter();
         if (p === null) return null;
         parts.push({ other: true });
-        quoted = true;
+        special = true;
       } else if (c === " " || c === "\t" || c === "\n" || c === ";" || c === "&" || c === "|" || c === "<" || c === ">") {
         break;
       } else return null;
     }
     if (this.at === start) return null;
-    return { parts, plain: quoted ? null : plain };
+    return { parts, plain: special ? null : plain };
   }
 
   /** `$N`, `${N}` (N > 0), or a variable or special parameter (syntax only), consumed; null for anything else. */
@@ -321,6 +315,3 @@ class LineReader {
     return { other: true };
   }
 }
-
-/** Thrown from deep in the reader for text it does not read; `firstSnapshot` answers null. */
-const NOT_READ = new Error("not read");

@@ -261,6 +261,7 @@ async function runLocked(
   let decision: Decision | null = null;
   let task: SpawnedTask;
   const runStart = nowUs();
+  const endRunSpan = () => trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
 
   /** Decides a `snapshot` call; the decision's log lines wait in memory until `release` (TaskOutput.holdLog). */
   const decideCall = async (args: Buffer[]): Promise<{ decision: Decision; release: () => void }> => {
@@ -315,7 +316,7 @@ async function runLocked(
     const ends = reply === REPLY_SKIP ? 0 : reply === REPLY_ERROR ? 1 : null;
     if (made === null || ends !== null || cancel.signal !== null) {
       if (made !== null) decision = seen.decision = made.decision;
-      trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
+      endRunSpan();
       // Cancelled (conclude says so), or ended by the reply.
       return conclude(ends ?? 1);
     }
@@ -381,7 +382,7 @@ async function runLocked(
   const stderr = readLines(task.stderr, (line) => out.line("stderr", line));
 
   const exitCode = await task.proc.exited;
-  trace.endSpan("run", runStart, { command: inv.command.join(" ").slice(0, 200) });
+  endRunSpan();
   const signal = task.proc.signalCode;
   let code = signal === null ? exitCode : 128 + (typeof signal === "number" ? signal : signalNumber(signal));
 
